@@ -1,0 +1,118 @@
+"""The FastAPI application factory: nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+
+from arena.assets import WEB
+from arena.battles import BattleError
+from arena.db import make_engine, migrate, session_scope
+from arena.endpoints import read_models_file, seed_endpoints
+from arena.generation import Generator
+from arena.providers import Timeouts
+from arena.settings import Settings, load_settings
+from arena.tables import Meta
+from arena.voters import VoterMiddleware, VoterSigner
+
+log = logging.getLogger("arena")
+
+
+def shared_secret(engine: Engine, settings: Settings) -> str:
+    """ARENA_SECRET_KEY, or (in development) one generated once and shared through the database."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    if settings.environment == "production":
+        raise RuntimeError("ARENA_SECRET_KEY (at least 32 characters) is required in production")
+    with session_scope(engine) as session:
+        row = session.get(Meta, "secret_key")
+        if row is None:
+            row = Meta(key="secret_key", value=secrets.token_urlsafe(48))
+            session.add(row)
+            session.flush()
+        return row.value
+
+
+class LazySigner:
+    """Lets the middleware be installed before the lifespan knows the secret."""
+
+    signer: VoterSigner | None = None
+
+    def __getattr__(self, name: str) -> object:
+        if self.signer is None:
+            raise RuntimeError("the app has not started")
+        return getattr(self.signer, name)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the arena app; the engine, clients and secrets are made when it starts."""
+    settings = settings or load_settings()
+    lazy = LazySigner()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        added = seed_endpoints(engine, read_models_file(settings.models))
+        if added:
+            log.info("added models from %s: %s", settings.models, ", ".join(added))
+        secret = shared_secret(engine, settings)
+        lazy.signer = VoterSigner(secret, settings.voter_cookie_days)
+        generator = Generator(
+            engine,
+            timeouts=Timeouts(
+                connect=settings.connect_timeout, first_token=settings.first_token_timeout,
+                stall=settings.stall_timeout, total=settings.total_timeout,
+                retries=settings.upstream_retries,
+            ),
+            persist_interval=settings.persist_interval,
+            replacement_tries=settings.replacement_tries,
+            breaker_failures=settings.breaker_failures,
+            breaker_pause=timedelta(minutes=settings.breaker_pause_minutes),
+            default_max_tokens=settings.default_max_tokens,
+        )
+        app.state.engine = engine
+        app.state.signer = lazy.signer
+        app.state.generator = generator
+        try:
+            yield
+        finally:
+            await generator.shutdown()
+            engine.dispose()
+
+    app = FastAPI(
+        title="arena", version="0.1.0", lifespan=lifespan,
+        description="A blind, pairwise model-comparison arena with a Bradley-Terry leaderboard.",
+    )
+    app.state.settings = settings
+    app.state.templates = Jinja2Templates(directory=str(WEB / "templates"))
+    app.add_middleware(VoterMiddleware, signer=lazy, trusted_headers=settings.trusted_proxy_headers)
+    app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+
+    @app.exception_handler(BattleError)
+    async def _battle_error(request: Request, exc: BattleError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    from arena.routes import api, pages
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,52 @@
+"""htmx and its SSE extension: pinned CDN URLs with SRI hashes, or a local copy in web/static/vendor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+VENDOR = WEB / "static" / "vendor"
+
+
+@dataclass(frozen=True)
+class Script:
+    """A pinned third-party script."""
+
+    package: str
+    version: str
+    path: str  # inside the npm package
+    integrity: str
+    local_name: str
+
+    @property
+    def cdn_url(self) -> str:
+        """The pinned CDN address."""
+        return f"https://cdn.jsdelivr.net/npm/{self.package}@{self.version}/{self.path}"
+
+
+HTMX = Script(
+    "htmx.org", "2.0.11", "dist/htmx.min.js",
+    "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg", "htmx.min.js",
+)
+HTMX_SSE = Script(
+    "htmx-ext-sse", "2.2.4", "dist/sse.min.js",
+    "sha384-A986SAtodyH8eg8x8irJnYUk7i9inVQqYigD6qZ9evobksGNIXfeFvDwLSHcp31N", "sse.min.js",
+)
+SCRIPTS = (HTMX, HTMX_SSE)
+
+
+def local_available(vendor: Path = VENDOR) -> bool:
+    """Whether every pinned script has a local copy."""
+    return all((vendor / s.local_name).is_file() for s in SCRIPTS)
+
+
+def script_tags(source: str, vendor: Path = VENDOR) -> list[dict[str, str]]:
+    """`src`/`integrity` pairs for the page, from the CDN or the local copy."""
+    use_local = source == "local" or (source == "auto" and local_available(vendor))
+    return [
+        {"src": f"/static/vendor/{s.local_name}?v={s.version}", "integrity": s.integrity}
+        if use_local
+        else {"src": s.cdn_url, "integrity": s.integrity}
+        for s in SCRIPTS
+    ]

@@ -1,0 +1,43 @@
+"""The circuit breaker: a model that fails K times in a row is paused for T and not drawn."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import col
+
+from arena.db import session_scope
+from arena.tables import Endpoint, utcnow
+
+
+def record_success(engine: Engine, endpoint_id: int) -> None:
+    """A complete answer resets the count of failures in a row."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(Endpoint)
+            .where(col(Endpoint.id) == endpoint_id, col(Endpoint.consecutive_failures) > 0)
+            .values(consecutive_failures=0)
+        )
+
+
+def record_failure(
+    engine: Engine, endpoint_id: int, detail: str, threshold: int, pause: timedelta
+) -> bool:
+    """Count a failure; pause the model when it reaches `threshold` in a row. True if paused now."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(Endpoint)
+            .where(col(Endpoint.id) == endpoint_id)
+            .values(
+                consecutive_failures=Endpoint.consecutive_failures + 1,  # type: ignore[operator]
+                last_error=detail[:2000],
+            )
+        )
+        endpoint = session.get(Endpoint, endpoint_id)
+        if endpoint is None or endpoint.consecutive_failures < threshold:
+            return False
+        endpoint.paused_until = utcnow() + pause
+        endpoint.consecutive_failures = 0
+        session.add(endpoint)
+        return True

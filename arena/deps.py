@@ -1,0 +1,54 @@
+"""Dependencies the routes declare, as `Annotated` aliases so routes read like sentences."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from arena.generation import Generator
+from arena.settings import Settings
+from arena.voters import VoterSigner
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    """The app's database engine."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_generator(request: Request) -> Generator:
+    """The app's turn runner."""
+    gen: Generator = request.app.state.generator
+    return gen
+
+
+def get_signer(request: Request) -> VoterSigner:
+    """Signs voter cookies and CSRF tokens."""
+    signer: VoterSigner = request.app.state.signer
+    return signer
+
+
+def get_voter(request: Request) -> str:
+    """The voter id the middleware attached to this request."""
+    return str(request.state.voter_id)
+
+
+def get_client_ip(request: Request) -> str:
+    """The client's IP as the trusted proxy headers say."""
+    return str(request.state.client_ip)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+GeneratorDep = Annotated[Generator, Depends(get_generator)]
+SignerDep = Annotated[VoterSigner, Depends(get_signer)]
+VoterDep = Annotated[str, Depends(get_voter)]
+ClientIPDep = Annotated[str, Depends(get_client_ip)]

@@ -1,0 +1,302 @@
+"""Streaming chat completions from OpenAI-compatible endpoints, with reasoning kept apart.
+
+Reasoning arrives three ways: `delta.reasoning_content` (Qwen, DeepSeek), `delta.reasoning` (vLLM,
+OpenRouter, Ollama) or inline `<think>…</think>` at the start of the content. All three come out of
+`stream_answer` as `Delta("reasoning", …)`; only content is ever sent back in the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import openai
+from openai import AsyncOpenAI
+
+THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """A piece of the answer (`content`) or of the model's reasoning (`reasoning`)."""
+
+    kind: Literal["content", "reasoning"]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The end of a complete answer, with what the upstream said about it."""
+
+    finish_reason: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class CallParams:
+    """Everything needed to call one endpoint."""
+
+    base_url: str
+    model: str
+    api_key: str
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    system_prompt: str | None = None
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Connect, first-token, between-chunks (stall) and whole-answer limits, in seconds."""
+
+    connect: float = 10.0
+    first_token: float = 60.0
+    stall: float = 60.0
+    total: float = 600.0
+    retries: int = 2
+
+
+class UpstreamError(Exception):
+    """An answer that could not be completed. `kind` is for people; `detail` only for admins."""
+
+    def __init__(self, kind: str, detail: str, *, status: int | None = None) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.status = status
+
+
+VOTER_MESSAGES = {
+    "auth": "The model's provider refused the request (authentication).",
+    "not_found": "The model's provider does not know this model.",
+    "rate_limited": "The model's provider is rate-limiting requests.",
+    "timeout": "The model took too long to answer.",
+    "stalled": "The model stopped sending its answer.",
+    "connection": "The model's server could not be reached.",
+    "content_filter": "The model's provider refused to answer this prompt (content filter).",
+    "incomplete": "The answer ended before it was complete.",
+    "protocol": "The model's server sent a malformed answer.",
+    "server": "The model's server had an error.",
+    "cancelled": "Generation was stopped.",
+    "interrupted": "Generation was interrupted.",
+}
+
+
+def voter_message(kind: str) -> str:
+    """A neutral message for the voter: it never names the model or quotes the upstream."""
+    return VOTER_MESSAGES.get(kind, "The model could not answer.")
+
+
+class ThinkSplitter:
+    """Splits inline `<think>…</think>` at the start of a stream into reasoning and content."""
+
+    def __init__(self) -> None:
+        self._buf = ""
+        self._state: Literal["start", "think", "content"] = "start"
+
+    def feed(self, text: str) -> list[Delta]:
+        """The deltas that `text` completes; a partial tag is held back until it is decided."""
+        out: list[Delta] = []
+        self._buf += text
+        while self._buf:
+            if self._state == "content":
+                out.append(Delta("content", self._buf))
+                self._buf = ""
+            elif self._state == "start":
+                stripped = self._buf.lstrip()
+                if stripped.startswith(THINK_OPEN):
+                    self._buf = stripped[len(THINK_OPEN) :]
+                    self._state = "think"
+                elif THINK_OPEN.startswith(stripped):
+                    break  # could still become "<think>"
+                else:
+                    self._state = "content"
+            else:
+                end = self._buf.find(THINK_CLOSE)
+                if end >= 0:
+                    if end:
+                        out.append(Delta("reasoning", self._buf[:end]))
+                    self._buf = self._buf[end + len(THINK_CLOSE) :].lstrip("\n")
+                    self._state = "content"
+                    continue
+                keep = _partial_suffix(self._buf, THINK_CLOSE)
+                if len(self._buf) > keep:
+                    out.append(Delta("reasoning", self._buf[: len(self._buf) - keep]))
+                self._buf = self._buf[len(self._buf) - keep :]
+                break
+        return out
+
+    def flush(self) -> list[Delta]:
+        """Whatever is still held back at the end of the stream."""
+        rest, self._buf = self._buf, ""
+        if not rest:
+            return []
+        return [Delta("reasoning" if self._state == "think" else "content", rest)]
+
+
+def _partial_suffix(text: str, tag: str) -> int:
+    """Length of the longest suffix of `text` that is a proper prefix of `tag`."""
+    for n in range(min(len(tag) - 1, len(text)), 0, -1):
+        if text.endswith(tag[:n]):
+            return n
+    return 0
+
+
+def make_client(base_url: str, api_key: str, timeouts: Timeouts) -> AsyncOpenAI:
+    """One client (and connection pool) per endpoint."""
+    return AsyncOpenAI(
+        base_url=base_url,
+        api_key=api_key,
+        max_retries=timeouts.retries,
+        timeout=openai.Timeout(timeouts.total, connect=timeouts.connect, read=timeouts.stall),
+    )
+
+
+def build_messages(
+    system_prompt: str | None, history: list[tuple[str, str]], prompt: str
+) -> list[dict[str, str]]:
+    """The conversation to send: system prompt, earlier (prompt, answer) pairs, the new prompt."""
+    messages: list[dict[str, str]] = []
+    if system_prompt:
+        messages.append({"role": "system", "content": system_prompt})
+    for user, assistant in history:
+        messages.append({"role": "user", "content": user})
+        messages.append({"role": "assistant", "content": assistant})
+    messages.append({"role": "user", "content": prompt})
+    return messages
+
+
+def classify(exc: BaseException) -> UpstreamError:
+    """Turn whatever the client raised into an UpstreamError with a kind a person can act on."""
+    if isinstance(exc, UpstreamError):
+        return exc
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        code = str(body.get("code") or body.get("type") or "").lower()
+        detail = f"HTTP {exc.status_code}: {exc.message}"
+        if "data_inspection" in code or "datainspection" in code or "content_filter" in code:
+            return UpstreamError("content_filter", detail, status=exc.status_code)
+        kind = {401: "auth", 403: "auth", 404: "not_found", 429: "rate_limited"}.get(
+            exc.status_code, "server"
+        )
+        if exc.status_code == 400 and "inappropriate" in exc.message.lower():
+            kind = "content_filter"
+        return UpstreamError(kind, detail, status=exc.status_code)
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        return UpstreamError("timeout", f"timed out: {exc!r}")
+    if isinstance(exc, openai.APIConnectionError):
+        return UpstreamError("connection", f"connection failed: {exc.__cause__ or exc!r}")
+    if isinstance(exc, ValueError | KeyError | TypeError | AttributeError):
+        return UpstreamError("protocol", f"malformed response: {exc!r}")
+    return UpstreamError("server", f"{type(exc).__name__}: {exc}")
+
+
+async def stream_answer(
+    client: AsyncOpenAI, params: CallParams, messages: list[dict[str, str]], timeouts: Timeouts
+) -> AsyncIterator[Delta | Finish]:
+    """Deltas of one answer, then exactly one Finish; UpstreamError when it cannot be completed."""
+    kwargs: dict[str, Any] = {
+        "model": params.model,
+        "messages": messages,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if params.temperature is not None:
+        kwargs["temperature"] = params.temperature
+    if params.top_p is not None:
+        kwargs["top_p"] = params.top_p
+    if params.max_tokens is not None:
+        kwargs["max_tokens"] = params.max_tokens
+    if params.extra_body:
+        kwargs["extra_body"] = params.extra_body
+
+    started = time.monotonic()
+    splitter = ThinkSplitter()
+    finish_reason: str | None = None
+    usage: Any = None
+    got_token = False
+    try:
+        async with asyncio.timeout(timeouts.total), contextlib.AsyncExitStack() as stack:
+            response = await asyncio.wait_for(
+                stack.enter_async_context(
+                    client.chat.completions.with_streaming_response.create(**kwargs)
+                ),
+                timeouts.first_token,
+            )
+            if response.headers.get("content-type", "").startswith("application/json"):
+                # Some servers answer a streaming request with one plain completion: accept it.
+                for item in _plain_completion(await response.json()):
+                    yield item
+                return
+            stream = await response.parse()
+            iterator = stream.__aiter__()
+            while True:
+                try:
+                    if got_token:
+                        chunk = await iterator.__anext__()
+                    else:
+                        left = timeouts.first_token - (time.monotonic() - started)
+                        chunk = await asyncio.wait_for(iterator.__anext__(), max(left, 0.001))
+                except StopAsyncIteration:
+                    break
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices[:1]:
+                    delta = choice.delta
+                    extra = delta.model_extra or {}
+                    reasoning = extra.get("reasoning_content") or extra.get("reasoning")
+                    if reasoning:
+                        got_token = True
+                        yield Delta("reasoning", str(reasoning))
+                    if delta.content:
+                        got_token = True
+                        for piece in splitter.feed(delta.content):
+                            yield piece
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+    except TimeoutError as exc:
+        kind = "stalled" if got_token else "timeout"
+        raise UpstreamError(kind, f"{kind} after {time.monotonic() - started:.1f}s") from exc
+    except openai.APITimeoutError as exc:
+        kind = "stalled" if got_token else "timeout"
+        raise UpstreamError(kind, f"{kind}: {exc!r}") from exc
+    except (openai.APIError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise classify(exc) from exc
+    for piece in splitter.flush():
+        yield piece
+    if finish_reason is None:
+        raise UpstreamError("incomplete", "stream ended without a finish_reason")
+    if finish_reason == "content_filter":
+        raise UpstreamError("content_filter", "finish_reason=content_filter")
+    yield Finish(
+        finish_reason,
+        getattr(usage, "prompt_tokens", None),
+        getattr(usage, "completion_tokens", None),
+    )
+
+
+def _plain_completion(body: Any) -> list[Delta | Finish]:
+    """The deltas and finish of a non-streaming chat.completion body."""
+    choice = body["choices"][0]
+    message = choice.get("message") or {}
+    out: list[Delta | Finish] = []
+    reasoning = message.get("reasoning_content") or message.get("reasoning")
+    if reasoning:
+        out.append(Delta("reasoning", str(reasoning)))
+    splitter = ThinkSplitter()
+    out += [*splitter.feed(str(message.get("content") or "")), *splitter.flush()]
+    usage = body.get("usage") or {}
+    out.append(
+        Finish(
+            str(choice.get("finish_reason") or "stop"),
+            usage.get("prompt_tokens"),
+            usage.get("completion_tokens"),
+        )
+    )
+    return out

@@ -1,0 +1,174 @@
+"""The blind battle through the JSON API: create, stream, follow up, vote, reveal."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.conftest import MODELS, read_events
+from tests.fake_openai import Behavior, FakeOpenAI
+
+
+def start(client: httpx.Client, prompt: str = "What is 2+2?") -> str:
+    r = client.post("/api/battles", json={"prompt": prompt})
+    assert r.status_code == 201, r.text
+    return str(r.json()["battle_id"])
+
+
+def answers(events: list[tuple[str, str]]) -> dict[str, str]:
+    text = {"a": "", "b": ""}
+    for name, data in events:
+        if name == "delta":
+            d = json.loads(data)
+            if d["kind"] == "content":
+                text[d["side"]] = d["text"] if d["replace"] else text[d["side"]] + d["text"]
+    return text
+
+
+def test_whole_battle(client: httpx.Client, fake: FakeOpenAI) -> None:
+    battle = start(client, "Tell me about otters")
+    events = read_events(client, f"/api/battles/{battle}/stream")
+    names = [n for n, _ in events]
+    assert names[-1] == "end" and json.loads(events[-1][1]) == {"status": "ready"}
+    assert names.count("done") == 2
+    text = answers(events)
+    assert text["a"].startswith("Echo: Tell me about otters")
+    assert text["b"].startswith("Echo: Tell me about otters")
+
+    state = client.get(f"/api/battles/{battle}").json()
+    assert state["status"] == "ready"
+    assert state["model_a"] is None and state["model_b"] is None
+    assert state["turns"][0]["a"]["content"] == text["a"]
+    assert state["turns"][0]["prompt"] == "Tell me about otters"
+
+    # A follow-up: both models get the whole conversation.
+    r = client.post(f"/api/battles/{battle}/turns", json={"prompt": "And beavers?"})
+    assert r.status_code == 202, r.text
+    events = read_events(client, f"/api/battles/{battle}/stream")
+    assert answers(events)["a"].startswith("Echo: And beavers?")
+    last = fake.chat_requests[-1]
+    assert [m["role"] for m in last.messages] == ["user", "assistant", "user"]
+    assert last.messages[0]["content"] == "Tell me about otters"
+
+    r = client.post(f"/api/battles/{battle}/vote", json={"winner": "model_a"})
+    assert r.status_code == 200, r.text
+    reveal = r.json()
+    assert {reveal["model_a"], reveal["model_b"]} == set(MODELS)
+    state = client.get(f"/api/battles/{battle}").json()
+    assert state["status"] == "voted"
+    assert {state["model_a"], state["model_b"]} == set(MODELS)
+    assert len(state["turns"]) == 2
+
+    # One vote per battle.
+    again = client.post(f"/api/battles/{battle}/vote", json={"winner": "tie"})
+    assert again.status_code == 409
+    assert "already" in again.json()["detail"]
+
+
+def test_both_sides_stream_concurrently(client: httpx.Client, fake: FakeOpenAI) -> None:
+    """A slow side never holds the other back: the fast side finishes first."""
+    fake.set_behavior(MODELS["alpha"], Behavior(token_delay=0.05))
+    fake.set_behavior(MODELS["beta"], Behavior(token_delay=0.0))
+    battle = start(client)
+    events = read_events(client, f"/api/battles/{battle}/stream")
+    done = [json.loads(d) for n, d in events if n == "done"]
+    state = client.get(f"/api/battles/{battle}").json()
+    # Which side got the slow model is random; the fast one must be done first.
+    r = client.post(f"/api/battles/{battle}/vote", json={"winner": "tie"}).json()
+    fast_side = "a" if r["model_a"] == "beta" else "b"
+    assert done[0]["side"] == fast_side
+    assert state["status"] == "ready"
+
+
+def test_stream_again_replays_without_second_generation(
+    client: httpx.Client, fake: FakeOpenAI
+) -> None:
+    battle = start(client)
+    first = answers(read_events(client, f"/api/battles/{battle}/stream"))
+    calls = len(fake.chat_requests)
+    again = read_events(client, f"/api/battles/{battle}/stream")
+    assert answers(again) == first
+    assert again[-1][0] == "end"
+    assert len(fake.chat_requests) == calls
+
+
+def test_vote_before_answers_finish_is_409(client: httpx.Client, fake: FakeOpenAI) -> None:
+    fake.set_default(Behavior(token_delay=0.2))
+    battle = start(client)
+    r = client.post(f"/api/battles/{battle}/vote", json={"winner": "model_a"})
+    assert r.status_code == 409
+    # Also while it is streaming.
+    with client.stream("GET", f"/api/battles/{battle}/stream") as resp:
+        for line in resp.iter_lines():
+            if line.startswith("event: delta"):
+                break
+        r = client.post(f"/api/battles/{battle}/vote", json={"winner": "model_a"})
+        assert r.status_code == 409
+        assert client.get(f"/api/battles/{battle}").json()["status"] == "streaming"
+
+
+def test_other_voter_and_unknown_battle(client: httpx.Client, arena: object) -> None:
+    battle = start(client)
+    read_events(client, f"/api/battles/{battle}/stream")
+    with httpx.Client(base_url=client.base_url) as other:
+        assert other.post(f"/api/battles/{battle}/vote", json={"winner": "tie"}).status_code == 403
+        assert other.get(f"/api/battles/{battle}").status_code == 403
+        assert other.get(f"/api/battles/{battle}/stream").status_code == 403
+    assert client.post("/api/battles/nope/vote", json={"winner": "tie"}).status_code == 404
+    assert client.get("/api/battles/nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"prompt": ""},
+        {"prompt": "   \n\t "},
+        {"prompt": "x" * 30_001},
+        {},
+        {"prompt": 42},
+        {"prompt": None},
+    ],
+)
+def test_bad_prompts_are_4xx(client: httpx.Client, body: dict[str, object]) -> None:
+    r = client.post("/api/battles", json=body)
+    assert 400 <= r.status_code < 500, r.text
+    assert "detail" in r.json()
+
+
+def test_not_json_is_4xx(client: httpx.Client) -> None:
+    r = client.post("/api/battles", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    r = client.post("/api/battles", data={"prompt": "hi"})
+    assert r.status_code == 415
+    assert "JSON" in r.json()["detail"]
+
+
+def test_unknown_winner_is_422(client: httpx.Client) -> None:
+    battle = start(client)
+    read_events(client, f"/api/battles/{battle}/stream")
+    r = client.post(f"/api/battles/{battle}/vote", json={"winner": "model_c"})
+    assert r.status_code == 422
+    assert client.get(f"/api/battles/{battle}").json()["status"] == "ready"
+
+
+def test_prompt_limit_is_a_setting(arena_server: object) -> None:
+    with arena_server(max_prompt_chars=10) as srv, httpx.Client(base_url=srv.url) as c:  # type: ignore[operator]
+        assert c.post("/api/battles", json={"prompt": "x" * 11}).status_code == 422
+        assert c.post("/api/battles", json={"prompt": "x" * 10}).status_code == 201
+
+
+def test_fewer_than_two_models(arena_server: object, tmp_path: object, fake: FakeOpenAI) -> None:
+    from pathlib import Path
+
+    from tests.conftest import write_models
+
+    models = write_models(Path(str(tmp_path)) / "one.toml", fake.base_url, {"solo": "x"})
+    with arena_server(models=models) as srv, httpx.Client(base_url=srv.url) as c:  # type: ignore[operator]
+        r = c.post("/api/battles", json={"prompt": "hi"})
+        assert r.status_code == 409
+        assert "at least two" in r.json()["detail"]
+        page = c.get("/")
+        assert page.status_code == 200
+        assert "at least two enabled models" in page.text
