@@ -50,3 +50,30 @@ def script_tags(source: str, vendor: Path = VENDOR) -> list[dict[str, str]]:
         else {"src": s.cdn_url, "integrity": s.integrity}
         for s in SCRIPTS
     ]
+
+
+def verify(vendor: Path = VENDOR) -> list[str]:
+    """Names of local copies whose content does not match their pinned SRI hash."""
+    import base64
+    import hashlib
+
+    bad = []
+    for s in SCRIPTS:
+        path = vendor / s.local_name
+        digest = hashlib.sha384(path.read_bytes()).digest() if path.is_file() else b""
+        if "sha384-" + base64.b64encode(digest).decode() != s.integrity:
+            bad.append(s.local_name)
+    return bad
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["specs"]:
+        for s in SCRIPTS:
+            print(s.package, s.version, s.path, s.local_name)
+    elif sys.argv[1:] == ["verify"]:
+        mismatched = verify()
+        for name in mismatched:
+            print(f"{name}: missing or does not match its pinned SRI hash", file=sys.stderr)
+        sys.exit(1 if mismatched else 0)
