@@ -1,0 +1,112 @@
+"""Leaderboard exports: the contract's JSON, CSV, Markdown and a plain-text table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+from ratings.leaderboard import Leaderboard, ModelRating
+
+#: The contract's per-model columns, in order; every format carries exactly these.
+COLUMNS: tuple[str, ...] = (
+    "model",
+    "rating",
+    "ci_lower",
+    "ci_upper",
+    "rank",
+    "rank_ub",
+    "battles",
+    "wins",
+    "losses",
+    "ties",
+    "win_rate",
+    "preliminary",
+)
+_EXTRA: tuple[str, ...] = ("elo", "component", "flagged")
+
+
+def _clean(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else x
+
+
+def _model_dict(r: ModelRating) -> dict[str, Any]:
+    d: dict[str, Any] = {c: getattr(r, c) for c in COLUMNS + _EXTRA}
+    for c in ("rating", "ci_lower", "ci_upper", "win_rate", "elo"):
+        d[c] = _clean(d[c])
+    return d
+
+
+def to_json_dict(lb: Leaderboard) -> dict[str, Any]:
+    """The contract's Leaderboard JSON (plus ``warnings`` and ``style_coefficients``)."""
+    return {
+        "generated_at": lb.generated_at,
+        "total_battles": lb.total_battles,
+        "method": lb.method,
+        "ci": lb.ci,
+        "style_control": lb.style_control,
+        "category": lb.category,
+        "models": [_model_dict(r) for r in lb.models],
+        "style_coefficients": lb.style_coefficients,
+        "warnings": list(lb.warnings),
+    }
+
+
+def _cells(r: ModelRating) -> list[str]:
+    """Row values as text: ratings to 2 decimals, win rate to 4, booleans lower-case."""
+    return [
+        r.model,
+        f"{r.rating:.2f}",
+        f"{r.ci_lower:.2f}",
+        f"{r.ci_upper:.2f}",
+        str(r.rank),
+        str(r.rank_ub),
+        str(r.battles),
+        str(r.wins),
+        str(r.losses),
+        str(r.ties),
+        f"{r.win_rate:.4f}",
+        "true" if r.preliminary else "false",
+    ]
+
+
+def to_csv(lb: Leaderboard) -> str:
+    """CSV with a header row of ``COLUMNS``."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for r in lb.models:
+        w.writerow(_cells(r))
+    return buf.getvalue()
+
+
+def to_markdown(lb: Leaderboard) -> str:
+    """GitHub-flavoured Markdown table of ``COLUMNS``."""
+
+    def esc(s: str) -> str:
+        return s.replace("\\", "\\\\").replace("|", "\\|")
+
+    lines = [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "|".join("---" if c == "model" else "---:" for c in COLUMNS) + "|",
+    ]
+    for r in lb.models:
+        lines.append("| " + " | ".join(esc(c) for c in _cells(r)) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_table(lb: Leaderboard) -> str:
+    """Aligned plain-text table for terminals, followed by any warnings."""
+    rows = [list(COLUMNS)] + [_cells(r) for r in lb.models]
+    widths = [max(len(row[k]) for row in rows) for k in range(len(COLUMNS))]
+    out = []
+    for row in rows:
+        out.append(
+            "  ".join(
+                c.ljust(w) if k == 0 else c.rjust(w)
+                for k, (c, w) in enumerate(zip(row, widths, strict=True))
+            ).rstrip()
+        )
+    out.extend(f"warning: {w}" for w in lb.warnings)
+    return "\n".join(out) + "\n"

@@ -1,0 +1,193 @@
+"""Streaming loader for battle files (JSON Lines or a JSON array, LMSYS/LMArena field names)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, TextIO
+
+import numpy as np
+
+from ratings.battles import WINNER_CODES, Battles
+from ratings.jsonstream import iter_array
+from ratings.style import raw_from_metadata
+
+_LINES_PER_CHUNK = 20_000
+
+
+@dataclass
+class LoadReport:
+    """Battles read from a file, and what was left out and why."""
+
+    battles: Battles
+    #: (line number for JSON Lines, 1-based record number for a JSON array; reason)
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    skipped_non_anony: int = 0
+    skipped_category: int = 0
+    total_lines: int = 0
+
+
+class _Collector:
+    """Validates records and accumulates integer arrays; never raises on bad input."""
+
+    def __init__(self, anony_only: bool, category: str | None) -> None:
+        self.anony_only = anony_only
+        self.category = category
+        self.ids: dict[str, int] = {}
+        self.a: list[int] = []
+        self.b: list[int] = []
+        self.out: list[int] = []
+        self.style: list[tuple[int, list[float], list[float]]] = []
+        self.rejected: list[tuple[int, str]] = []
+        self.non_anony = 0
+        self.off_category = 0
+
+    def add(self, objs: list[Any], numbers: list[int]) -> None:
+        """Validate and keep each record; ``numbers`` are the line/record numbers."""
+        codes, ids, reject = WINNER_CODES, self.ids, self.rejected.append
+        for obj, no in zip(objs, numbers, strict=True):
+            if obj.__class__ is not dict:
+                reject((no, "not a JSON object"))
+                continue
+            ma, mb, w = obj.get("model_a"), obj.get("model_b"), obj.get("winner")
+            if ma.__class__ is not str or mb.__class__ is not str or w.__class__ is not str:
+                reject((no, _field_problem(obj)))
+                continue
+            code = codes.get(w)
+            if code is None:
+                reject((no, f"unknown winner {w!r}"))
+                continue
+            if ma == mb:
+                reject((no, f"model_a equals model_b ({ma!r})"))
+                continue
+            if not ma or not mb:
+                reject((no, "empty model name"))
+                continue
+            anony = obj.get("anony")
+            if self.anony_only and anony is not None and not anony:
+                self.non_anony += 1
+                continue
+            if self.category is not None and not _in_category(obj.get("category"), self.category):
+                self.off_category += 1
+                continue
+            ia = ids.get(ma)
+            if ia is None:
+                ia = ids[ma] = len(ids)
+            ib = ids.get(mb)
+            if ib is None:
+                ib = ids[mb] = len(ids)
+            meta = obj.get("conv_metadata")
+            if meta is not None and meta.__class__ is dict:
+                raw = raw_from_metadata(meta)
+                if raw is not None:
+                    self.style.append((len(self.a), raw[0], raw[1]))
+            self.a.append(ia)
+            self.b.append(ib)
+            self.out.append(code)
+
+    def battles(self) -> Battles:
+        """The accepted battles; style is None when no record carried conv_metadata."""
+        n = len(self.a)
+        style = None
+        if self.style:
+            style = np.full((n, 2, 4), np.nan)
+            idx = np.fromiter((s[0] for s in self.style), dtype=np.intp, count=len(self.style))
+            style[idx, 0] = [s[1] for s in self.style]
+            style[idx, 1] = [s[2] for s in self.style]
+        return Battles.from_arrays(list(self.ids), self.a, self.b, self.out, style=style)
+
+
+def _field_problem(obj: dict[str, Any]) -> str:
+    for key in ("model_a", "model_b", "winner"):
+        if key not in obj:
+            return f"missing field {key!r}"
+        if not isinstance(obj[key], str):
+            return f"field {key!r} is not a string"
+    return "invalid record"
+
+
+def _in_category(value: Any, wanted: str) -> bool:
+    if isinstance(value, str):
+        return value == wanted
+    if isinstance(value, list):
+        return wanted in value
+    return False
+
+
+def _first_char(f: TextIO) -> str:
+    while True:
+        block = f.read(4096)
+        if not block:
+            return ""
+        stripped = block.lstrip()
+        if stripped:
+            return stripped[0]
+
+
+def load_battles(
+    path: str | os.PathLike[str], *, anony_only: bool = True, category: str | None = None
+) -> LoadReport:
+    """Read a battle file in a streaming way; bad records are reported, never fatal."""
+    col = _Collector(anony_only, category)
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        first = _first_char(f)
+        f.seek(0)
+        total = _read_array(f, col) if first == "[" else _read_lines(f, col)
+    return LoadReport(col.battles(), col.rejected, col.non_anony, col.off_category, total)
+
+
+def _read_lines(f: TextIO, col: _Collector) -> int:
+    """JSON Lines: parse each chunk of lines as one JSON array; fall back per line on error."""
+    start = 0
+    while True:
+        chunk = list(islice(f, _LINES_PER_CHUNK))
+        if not chunk:
+            return start
+        numbers = [start + k + 1 for k, line in enumerate(chunk) if line.strip()]
+        lines = [chunk[n - start - 1] for n in numbers]
+        objs: list[Any] | None
+        try:
+            objs = json.loads("[" + ",".join(lines) + "]")
+        except ValueError:
+            objs = None
+        # A chunk parses as a whole only if every line held exactly one object.
+        if objs is None or len(objs) != len(lines) or any(o.__class__ is not dict for o in objs):
+            objs, numbers = _parse_each(lines, numbers, col, last=len(chunk) < _LINES_PER_CHUNK)
+        col.add(objs, numbers)
+        start += len(chunk)
+
+
+def _parse_each(
+    lines: list[str], numbers: list[int], col: _Collector, *, last: bool
+) -> tuple[list[Any], list[int]]:
+    objs: list[Any] = []
+    kept: list[int] = []
+    for k, (line, no) in enumerate(zip(lines, numbers, strict=True)):
+        try:
+            objs.append(json.loads(line))
+            kept.append(no)
+        except ValueError as e:
+            truncated = last and k == len(lines) - 1 and not line.endswith("\n")
+            what = "truncated last line" if truncated else "malformed JSON"
+            col.rejected.append((no, f"{what}: {e}"))
+    return objs, kept
+
+
+def _read_array(f: TextIO, col: _Collector) -> int:
+    objs: list[Any] = []
+    numbers: list[int] = []
+    total = 0
+    for no, obj, error in iter_array(f):
+        total = no
+        if error is not None:
+            col.rejected.append((no, error))
+            continue
+        objs.append(obj)
+        numbers.append(no)
+        if len(objs) >= _LINES_PER_CHUNK:
+            col.add(objs, numbers)
+            objs, numbers = [], []
+    col.add(objs, numbers)
+    return total
