@@ -21,6 +21,7 @@ from arena.db import make_engine, migrate, session_scope
 from arena.endpoints import read_models_file, seed_endpoints
 from arena.generation import Generator
 from arena.providers import Timeouts
+from arena.security import SecurityHeaders
 from arena.settings import Settings, load_settings
 from arena.tables import Meta
 from arena.voters import VoterMiddleware, VoterSigner
@@ -71,8 +72,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generator = Generator(
             engine,
             timeouts=Timeouts(
-                connect=settings.connect_timeout, first_token=settings.first_token_timeout,
-                stall=settings.stall_timeout, total=settings.total_timeout,
+                connect=settings.connect_timeout,
+                first_token=settings.first_token_timeout,
+                stall=settings.stall_timeout,
+                total=settings.total_timeout,
                 retries=settings.upstream_retries,
             ),
             persist_interval=settings.persist_interval,
@@ -91,12 +94,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPI(
-        title="arena", version="0.1.0", lifespan=lifespan,
+        title="arena",
+        version="0.1.0",
+        lifespan=lifespan,
         description="A blind, pairwise model-comparison arena with a Bradley-Terry leaderboard.",
     )
     app.state.settings = settings
     app.state.templates = Jinja2Templates(directory=str(WEB / "templates"))
     app.add_middleware(VoterMiddleware, signer=lazy, trusted_headers=settings.trusted_proxy_headers)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
 
     @app.exception_handler(BattleError)
@@ -111,8 +117,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    from arena.routes import api, pages
+    from arena.routes import admin, admin_pages, api, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(admin.router)
+    app.include_router(admin_pages.router)
     return app

@@ -1,4 +1,4 @@
-"""htmx and its SSE extension: pinned CDN URLs with SRI hashes, or a local copy in web/static/vendor."""
+"""htmx and its SSE extension: pinned CDN URLs with SRI hashes, or a local copy."""
 
 from __future__ import annotations
 
@@ -26,12 +26,18 @@ class Script:
 
 
 HTMX = Script(
-    "htmx.org", "2.0.11", "dist/htmx.min.js",
-    "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg", "htmx.min.js",
+    "htmx.org",
+    "2.0.11",
+    "dist/htmx.min.js",
+    "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg",
+    "htmx.min.js",
 )
 HTMX_SSE = Script(
-    "htmx-ext-sse", "2.2.4", "dist/sse.min.js",
-    "sha384-A986SAtodyH8eg8x8irJnYUk7i9inVQqYigD6qZ9evobksGNIXfeFvDwLSHcp31N", "sse.min.js",
+    "htmx-ext-sse",
+    "2.2.4",
+    "dist/sse.min.js",
+    "sha384-A986SAtodyH8eg8x8irJnYUk7i9inVQqYigD6qZ9evobksGNIXfeFvDwLSHcp31N",
+    "sse.min.js",
 )
 SCRIPTS = (HTMX, HTMX_SSE)
 

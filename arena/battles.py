@@ -41,10 +41,19 @@ def new_battle_id() -> str:
 
 
 def create_battle(
-    engine: Engine, *, voter_id: str, prompt: str, client_ip: str | None = None,
+    engine: Engine,
+    *,
+    voter_id: str,
+    prompt: str,
+    client_ip: str | None = None,
     rng: random.Random | None = None,
+    claim: bool = False,
 ) -> str:
-    """Draw two models, store the battle and its first turn, and return the battle id."""
+    """Draw two models, store the battle and its first turn, and return the battle id.
+
+    With `claim`, the caller will generate the turn itself right away: it is stored as already
+    claimed, which saves the separate claiming transaction.
+    """
     rng = rng or random.Random()
     with session_scope(engine) as session:
         candidates = [(e.id, e.weight) for e in drawable_endpoints(session) if e.id is not None]
@@ -59,13 +68,18 @@ def create_battle(
         battle = Battle(
             id=new_battle_id(), voter_id=voter_id, client_ip=client_ip, model_a_id=a, model_b_id=b
         )
+        if claim:
+            battle.status = "streaming"
         session.add(battle)
-        _add_turn(session, battle, index=0, prompt=prompt)
+        _add_turn(session, battle, index=0, prompt=prompt, claim=claim)
         return battle.id
 
 
-def _add_turn(session: Session, battle: Battle, *, index: int, prompt: str) -> None:
+def _add_turn(session: Session, battle: Battle, *, index: int, prompt: str, claim: bool) -> None:
     turn = Turn(battle_id=battle.id, index=index, prompt=prompt)
+    if claim:
+        turn.status = "streaming"
+        turn.claimed_at = turn.heartbeat_at = utcnow()
     session.add(turn)
     session.flush()
     assert turn.id is not None
@@ -83,7 +97,15 @@ def owned_battle(session: Session, battle_id: str, voter_id: str) -> Battle:
     return battle
 
 
-def add_turn(engine: Engine, *, battle_id: str, voter_id: str, prompt: str, max_turns: int) -> int:
+def add_turn(
+    engine: Engine,
+    *,
+    battle_id: str,
+    voter_id: str,
+    prompt: str,
+    max_turns: int,
+    claim: bool = False,
+) -> int:
     """Store a follow-up prompt for both sides; returns the new turn's index."""
     with session_scope(engine) as session:
         battle = owned_battle(session, battle_id, voter_id)
@@ -97,11 +119,11 @@ def add_turn(engine: Engine, *, battle_id: str, voter_id: str, prompt: str, max_
         moved = session.execute(
             update(Battle)
             .where(col(Battle.id) == battle_id, col(Battle.status) == "ready")
-            .values(status="pending", updated_at=utcnow())
+            .values(status="streaming" if claim else "pending", updated_at=utcnow())
         )
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             raise BattleError(409, "Both answers must finish before a follow-up question.")
-        _add_turn(session, battle, index=count, prompt=prompt)
+        _add_turn(session, battle, index=count, prompt=prompt, claim=claim)
         return count
 
 
@@ -173,7 +195,9 @@ def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
         by_turn = {(a.turn_id, a.side): a for a in answers}
         views = [
             TurnView(
-                t.index, t.prompt, t.status,
+                t.index,
+                t.prompt,
+                t.status,
                 *(
                     SideView(ans.content, ans.reasoning, ans.error, ans.status)
                     for ans in (by_turn[(t.id, s)] for s in SIDES)  # type: ignore[index]
@@ -186,8 +210,12 @@ def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
         if battle.status == "voted":
             names = _names(session, battle)
         return BattleView(
-            battle.id, battle.status, views, *names,
-            winner=vote.winner if vote else None, leaked=bool(vote and vote.leaked),
+            battle.id,
+            battle.status,
+            views,
+            *names,
+            winner=vote.winner if vote else None,
+            leaked=bool(vote and vote.leaked),
         )
 
 
@@ -211,8 +239,15 @@ class VoteResult:
 
 
 def cast_vote(
-    engine: Engine, *, battle_id: str, voter_id: str, winner: str, client_ip: str | None = None,
-    leaked: bool = False, counted: bool = True, notice: str | None = None,
+    engine: Engine,
+    *,
+    battle_id: str,
+    voter_id: str,
+    winner: str,
+    client_ip: str | None = None,
+    leaked: bool = False,
+    counted: bool = True,
+    notice: str | None = None,
 ) -> VoteResult:
     """Record the one vote of a battle and reveal the names (404/403/409 as the contract says)."""
     if winner not in WINNERS:
@@ -233,9 +268,15 @@ def cast_vote(
             raise BattleError(409, "Both answers must finish before you vote.")
         session.add(
             Vote(
-                battle_id=battle_id, winner=winner, voter_id=voter_id, client_ip=client_ip,
-                model_a_id=battle.model_a_id, model_b_id=battle.model_b_id, anony=battle.anony,
-                leaked=leaked, excluded=not counted,
+                battle_id=battle_id,
+                winner=winner,
+                voter_id=voter_id,
+                client_ip=client_ip,
+                model_a_id=battle.model_a_id,
+                model_b_id=battle.model_b_id,
+                anony=battle.anony,
+                leaked=leaked,
+                excluded=not counted,
                 exclude_reason=None if counted else notice,
             )
         )
@@ -271,7 +312,8 @@ def expire_orphans(engine: Engine, *, turn_id: int, stale_after: timedelta) -> b
         failed = session.execute(
             update(Turn)
             .where(
-                col(Turn.id) == turn_id, col(Turn.status) == "streaming",
+                col(Turn.id) == turn_id,
+                col(Turn.status) == "streaming",
                 col(Turn.heartbeat_at) < cutoff,
             )
             .values(status="failed")

@@ -30,7 +30,7 @@ def record_failure(
             update(Endpoint)
             .where(col(Endpoint.id) == endpoint_id)
             .values(
-                consecutive_failures=Endpoint.consecutive_failures + 1,  # type: ignore[operator]
+                consecutive_failures=col(Endpoint.consecutive_failures) + 1,
                 last_error=detail[:2000],
             )
         )

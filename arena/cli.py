@@ -16,7 +16,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
         timeout_graceful_shutdown=5,
     )
     return 0

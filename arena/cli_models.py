@@ -29,8 +29,12 @@ def _list(args: argparse.Namespace) -> int:
         rows = session.exec(select(Endpoint).order_by(Endpoint.name)).all()
         items = [
             {
-                "name": e.name, "model": e.model, "base_url": e.base_url,
-                "enabled": e.enabled, "retired": e.retired, "weight": e.weight,
+                "name": e.name,
+                "model": e.model,
+                "base_url": e.base_url,
+                "enabled": e.enabled,
+                "retired": e.retired,
+                "weight": e.weight,
                 "paused_until": e.paused_until.isoformat() if e.paused_until else None,
             }
             for e in rows
@@ -41,19 +45,20 @@ def _list(args: argparse.Namespace) -> int:
     if not items:
         print("no models; add one with `arena models add` or in configs/models.toml")
         return 0
-    width = max(len(i["name"]) for i in items)
+    width = max(len(str(i["name"])) for i in items)
     for i in items:
         state = "retired" if i["retired"] else ("enabled" if i["enabled"] else "disabled")
         if i["paused_until"]:
             state += f", paused until {i['paused_until']}"
-        print(f"{i['name']:<{width}}  {state:<10} w={i['weight']:<5g} {i['model']} @ {i['base_url']}")
+        print(
+            f"{i['name']:<{width}}  {state:<10} w={i['weight']:<5g} {i['model']} @ {i['base_url']}"
+        )
     return 0
 
 
 def _add(args: argparse.Namespace) -> int:
     fields: dict[str, Any] = {
-        k: v for k, v in vars(args).items()
-        if k in EndpointIn.model_fields and v is not None
+        k: v for k, v in vars(args).items() if k in EndpointIn.model_fields and v is not None
     }
     if args.extra_body:
         fields["extra_body"] = json.loads(args.extra_body)

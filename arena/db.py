@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from psycopg.types.datetime import TimestamptzLoader
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
@@ -19,7 +21,9 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get WAL, full fsync on commit and a busy timeout."""
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20,
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=20,
             max_overflow=40,
         )
 
@@ -36,7 +40,28 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+
+    @event.listens_for(engine, "connect")
+    def _pg_naive_utc(dbapi_conn: Any, _record: Any) -> None:
+        # The tables hold naive UTC datetimes (`tables.utcnow`) but the schema's columns are
+        # `timestamptz`: read them back as naive UTC, and read naive parameters as UTC, so that
+        # Python comparisons (a paused model's `paused_until`) and SQL ones (heartbeats) agree
+        # whatever the server's TimeZone is.
+        dbapi_conn.adapters.register_loader("timestamptz", _NaiveUTCLoader)
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+        dbapi_conn.commit()
+
+    return engine
+
+
+class _NaiveUTCLoader(TimestamptzLoader):
+    """psycopg loader: `timestamptz` values as naive datetimes in UTC."""
+
+    def load(self, data: Any) -> datetime:
+        value = super().load(data)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
 
 @contextlib.contextmanager

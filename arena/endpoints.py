@@ -1,4 +1,4 @@
-"""Model endpoints: validation, the models file, and the rule for which of file and database wins.
+"""Model endpoints: validation, the models file, and which of file and database wins.
 
 The rule: `configs/models.toml` *seeds* the database at start. A name that is not in the database yet
 is added; a name that is already there is left exactly as it is, so edits made in the admin UI, the
@@ -39,7 +39,9 @@ class EndpointIn(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f/]+$")
     base_url: str = Field(min_length=1, max_length=500)
     model: str = Field(min_length=1, max_length=200)
-    api_key_env: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    api_key_env: str | None = Field(
+        default=None, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"
+    )
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
@@ -138,9 +140,7 @@ def drawable_endpoints(session: Session, now: datetime | None = None) -> list[En
     rows = session.exec(
         select(Endpoint).where(Endpoint.enabled == True, Endpoint.retired == False)  # noqa: E712
     ).all()
-    return [
-        e for e in rows if e.weight > 0 and (e.paused_until is None or e.paused_until <= now)
-    ]
+    return [e for e in rows if e.weight > 0 and (e.paused_until is None or e.paused_until <= now)]
 
 
 def resolve_api_key(endpoint: Endpoint, decrypt: Any = None) -> str:

@@ -26,7 +26,13 @@ from arena.db import session_scope
 from arena.endpoints import drawable_endpoints, resolve_api_key
 from arena.matchmaking import draw_replacement
 from arena.providers import (
-    CallParams, Delta, Timeouts, UpstreamError, build_messages, make_client, stream_answer,
+    CallParams,
+    Delta,
+    Timeouts,
+    UpstreamError,
+    build_messages,
+    make_client,
+    stream_answer,
     voter_message,
 )
 from arena.tables import Answer, Battle, Endpoint, Turn, utcnow
@@ -89,16 +95,24 @@ class SideState:
     completion_tokens: int | None = None
     attempts: int = 1
     tried: set[int] = field(default_factory=set)
+    announced: bool = False  # its SideDone has been published (snapshots must not repeat it)
+    saved_mark: tuple[int, int, str, int] | None = None  # what the database last got
 
     def values(self) -> dict[str, object]:
         """The columns of the Answer row."""
         return {
-            "endpoint_id": self.endpoint_id, "status": self.status,
-            "content": "".join(self.content), "reasoning": "".join(self.reasoning) or None,
-            "error": self.error, "error_detail": self.error_detail,
-            "finish_reason": self.finish_reason, "ttft_ms": self.ttft_ms,
-            "total_ms": self.total_ms, "prompt_tokens": self.prompt_tokens,
-            "completion_tokens": self.completion_tokens, "attempts": self.attempts,
+            "endpoint_id": self.endpoint_id,
+            "status": self.status,
+            "content": "".join(self.content),
+            "reasoning": "".join(self.reasoning) or None,
+            "error": self.error,
+            "error_detail": self.error_detail,
+            "finish_reason": self.finish_reason,
+            "ttft_ms": self.ttft_ms,
+            "total_ms": self.total_ms,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "attempts": self.attempts,
             "updated_at": utcnow(),
         }
 
@@ -106,8 +120,9 @@ class SideState:
 class TurnRun:
     """One turn being generated in this process."""
 
-    def __init__(self, gen: Generator, battle_id: str, turn_id: int, index: int,
-                 sides: dict[str, SideState]) -> None:
+    def __init__(
+        self, gen: Generator, battle_id: str, turn_id: int, index: int, sides: dict[str, SideState]
+    ) -> None:
         self.gen, self.battle_id, self.turn_id, self.index = gen, battle_id, turn_id, index
         self.sides = sides
         self.subscribers: set[asyncio.Queue[Event]] = set()
@@ -129,33 +144,43 @@ class TurnRun:
             if st.reasoning:
                 out.append(TextEvent(side, "reasoning", "".join(st.reasoning), replace=True))
             out.append(TextEvent(side, "content", "".join(st.content), replace=True))
-            if st.status != "streaming":
+            if st.announced:
                 out.append(
-                    SideDone(side, st.status, st.error, "".join(st.content),
-                             "".join(st.reasoning) or None)
+                    SideDone(
+                        side,
+                        st.status,
+                        st.error,
+                        "".join(st.content),
+                        "".join(st.reasoning) or None,
+                    )
                 )
         if self.ended:
             out.append(self.ended)
         return out
 
-    async def follow(self) -> AsyncIterator[Event]:
-        """The turn's events from now on, starting with a snapshot."""
+    async def follow(self) -> AsyncIterator[list[Event]]:
+        """The turn's events from now on, starting with a snapshot, in batches.
+
+        Whatever queued up while the previous batch was being written goes out in one write, so a
+        busy server sends fewer, larger frames instead of falling behind token by token.
+        """
         q: asyncio.Queue[Event] = asyncio.Queue()
         snapshot = self.snapshot()  # taken and subscribed with no await between: nothing is lost
         self.subscribers.add(q)
         try:
-            for ev in snapshot:
-                yield ev
+            yield snapshot
             if self.ended:
                 return
             while True:
                 try:
-                    ev = await asyncio.wait_for(q.get(), KEEPALIVE_SECONDS)
+                    batch = [await asyncio.wait_for(q.get(), KEEPALIVE_SECONDS)]
                 except TimeoutError:
-                    yield Ping()
+                    yield [Ping()]
                     continue
-                yield ev
-                if isinstance(ev, TurnEnd):
+                while not q.empty():
+                    batch.append(q.get_nowait())
+                yield batch
+                if isinstance(batch[-1], TurnEnd):
                     return
         finally:
             self.subscribers.discard(q)
@@ -212,16 +237,26 @@ class TurnRun:
                     return
                 except UpstreamError as err:
                     await asyncio.to_thread(
-                        breaker.record_failure, gen.engine, st.endpoint_id, err.detail,
-                        gen.breaker_failures, gen.breaker_pause,
+                        breaker.record_failure,
+                        gen.engine,
+                        st.endpoint_id,
+                        err.detail,
+                        gen.breaker_failures,
+                        gen.breaker_pause,
                     )
-                    if first and self.index == 0 and st.attempts <= gen.replacement_tries:
-                        # Nothing was shown yet: another model takes the seat unnoticed.
-                        if await asyncio.to_thread(self._replace, side):
-                            started = time.monotonic()
-                            continue
-                    st.status, st.error, st.error_detail = "failed", voter_message(err.kind), (
-                        f"{err.kind}: {err.detail}"
+                    # Nothing was shown yet: another model takes the seat unnoticed.
+                    if (
+                        first
+                        and self.index == 0
+                        and st.attempts <= gen.replacement_tries
+                        and await asyncio.to_thread(self._replace, side)
+                    ):
+                        started = time.monotonic()
+                        continue
+                    st.status, st.error, st.error_detail = (
+                        "failed",
+                        voter_message(err.kind),
+                        (f"{err.kind}: {err.detail}"),
                     )
                     return
         except asyncio.CancelledError:
@@ -232,9 +267,11 @@ class TurnRun:
                 st.error_detail = "interrupted: the server stopped while generating"
         finally:
             st.total_ms = (time.monotonic() - started) * 1000
+            st.announced = True
             self.publish(
-                SideDone(side, st.status, st.error, "".join(st.content),
-                         "".join(st.reasoning) or None)
+                SideDone(
+                    side, st.status, st.error, "".join(st.content), "".join(st.reasoning) or None
+                )
             )
 
     def _replace(self, side: str) -> bool:
@@ -258,10 +295,10 @@ class TurnRun:
             session.add(battle)
             st.endpoint_id = new_id
             st.params = self.gen.params_for(endpoint)
-            system = [{"role": "system", "content": endpoint.system_prompt}]
-            st.messages = (system if endpoint.system_prompt else []) + [
-                m for m in st.messages if m["role"] != "system"
-            ]
+            # The newcomer gets its own system prompt in front of the same conversation.
+            turns = [m for m in st.messages if m["role"] != "system"]
+            prompt = endpoint.system_prompt
+            st.messages = ([{"role": "system", "content": prompt}] if prompt else []) + turns
             st.attempts += 1
             session.execute(
                 update(Answer).where(col(Answer.id) == st.answer_id).values(endpoint_id=new_id)
@@ -276,33 +313,51 @@ class TurnRun:
                 self.stop(by_voter=True)
 
     def _save(self, *, final: str | None) -> bool:
-        """Write both answers and the heartbeat (and the end state); True if a stop was asked."""
-        with session_scope(self.gen.engine) as session:
+        """Write changed answers and the heartbeat (and the end state); True if a stop was asked.
+
+        Plain Core statements on one connection: this runs for every live turn every
+        `persist_interval`, so it must stay cheap (ORM bulk updates cost several times more).
+        """
+        now = utcnow()
+        with self.gen.engine.begin() as conn:
             for st in self.sides.values():
-                session.execute(
+                mark = (len(st.content), len(st.reasoning), st.status, st.endpoint_id)
+                if final is None and mark == st.saved_mark:
+                    continue
+                conn.execute(
                     update(Answer).where(col(Answer.id) == st.answer_id).values(**st.values())
                 )
-            values: dict[str, object] = {"heartbeat_at": utcnow()}
+                st.saved_mark = mark
+            values: dict[str, object] = {"heartbeat_at": now}
             if final is not None:
                 values["status"] = "done" if final == "ready" else "failed"
-            session.execute(update(Turn).where(col(Turn.id) == self.turn_id).values(**values))
+            conn.execute(update(Turn).where(col(Turn.id) == self.turn_id).values(**values))
             if final is not None:
-                session.execute(
+                conn.execute(
                     update(Battle)
                     .where(col(Battle.id) == self.battle_id, col(Battle.status) == "streaming")
-                    .values(status=final, updated_at=utcnow())
+                    .values(status=final, updated_at=now)
                 )
-            turn = session.get(Turn, self.turn_id)
-            return bool(turn and turn.cancel_requested)
+            cancel = conn.execute(
+                select(Turn.cancel_requested).where(col(Turn.id) == self.turn_id)
+            ).scalar()
+            return bool(cancel)
 
 
 class Generator:
     """The app's turn runner: live runs of this process, upstream clients, and the rules."""
 
     def __init__(
-        self, engine: Engine, *, timeouts: Timeouts, persist_interval: float,
-        replacement_tries: int, breaker_failures: int, breaker_pause: timedelta,
-        default_max_tokens: int, decrypt: Callable[[str], str] | None = None,
+        self,
+        engine: Engine,
+        *,
+        timeouts: Timeouts,
+        persist_interval: float,
+        replacement_tries: int,
+        breaker_failures: int,
+        breaker_pause: timedelta,
+        default_max_tokens: int,
+        decrypt: Callable[[str], str] | None = None,
     ) -> None:
         self.engine = engine
         self.timeouts = timeouts
@@ -327,27 +382,56 @@ class Generator:
     def params_for(self, e: Endpoint) -> CallParams:
         """How to call an endpoint."""
         return CallParams(
-            base_url=e.base_url, model=e.model, api_key=resolve_api_key(e, self.decrypt),
-            temperature=e.temperature, top_p=e.top_p,
+            base_url=e.base_url,
+            model=e.model,
+            api_key=resolve_api_key(e, self.decrypt),
+            temperature=e.temperature,
+            top_p=e.top_p,
             max_tokens=e.max_tokens or self.default_max_tokens,
-            system_prompt=e.system_prompt, extra_body=dict(e.extra_body or {}),
+            system_prompt=e.system_prompt,
+            extra_body=dict(e.extra_body or {}),
         )
 
-    async def open(self, battle_id: str, voter_id: str) -> AsyncIterator[Event]:
-        """Check access, start the current turn if nobody has, and return its events."""
-        turn_id, status = await asyncio.to_thread(self._current_turn, battle_id, voter_id)
-        if status == "pending" and await asyncio.to_thread(claim_turn, self.engine, turn_id):
-            try:
-                run = await asyncio.to_thread(self._plan, battle_id, turn_id)
-            except Exception:
-                await asyncio.to_thread(self._fail_unstartable, battle_id, turn_id)
-                raise
-            self.runs[battle_id] = run
-            run.task = asyncio.create_task(run.run())
+    async def start(self, battle_id: str) -> None:
+        """Generate the battle's current turn, which the caller stored already claimed."""
+        turn_id, _ = await asyncio.to_thread(self._current_turn, battle_id, None)
+        try:
+            run = await asyncio.to_thread(self._plan, battle_id, turn_id)
+        except Exception:
+            await asyncio.to_thread(self._fail_unstartable, battle_id, turn_id)
+            raise
+        self.runs[battle_id] = run
+        run.task = asyncio.create_task(run.run())
+
+    async def open(self, battle_id: str, voter_id: str) -> AsyncIterator[list[Event]]:
+        """Check access, start the current turn if nobody has, and return its events in batches."""
+        turn_id = await self._start_pending(battle_id, voter_id)
         run = self.runs.get(battle_id)
         if run is not None and run.turn_id == turn_id:
             return run.follow()
         return self._poll(battle_id, turn_id)
+
+    async def _start_pending(self, battle_id: str, voter_id: str | None) -> int:
+        """Claim and start the current turn if it is pending; return its id."""
+        try:
+            turn_id, run = await asyncio.to_thread(self._claim_and_plan, battle_id, voter_id)
+        except BattleError:
+            raise
+        if run is not None:
+            self.runs[battle_id] = run
+            run.task = asyncio.create_task(run.run())
+        return turn_id
+
+    def _claim_and_plan(self, battle_id: str, voter_id: str | None) -> tuple[int, TurnRun | None]:
+        """One thread hop: find the current turn, claim it if pending, plan the run."""
+        turn_id, status = self._current_turn(battle_id, voter_id)
+        if status != "pending" or not claim_turn(self.engine, turn_id):
+            return turn_id, None
+        try:
+            return turn_id, self._plan(battle_id, turn_id)
+        except Exception:
+            self._fail_unstartable(battle_id, turn_id)
+            raise
 
     async def stop(self, battle_id: str, voter_id: str) -> None:
         """Stop the current turn on whichever worker generates it."""
@@ -370,9 +454,10 @@ class Generator:
             await client.close()
         self.clients.clear()
 
-    def _current_turn(self, battle_id: str, voter_id: str) -> tuple[int, str]:
+    def _current_turn(self, battle_id: str, voter_id: str | None) -> tuple[int, str]:
         with session_scope(self.engine) as session:
-            owned_battle(session, battle_id, voter_id)
+            if voter_id is not None:
+                owned_battle(session, battle_id, voter_id)
             turn = session.exec(
                 select(Turn).where(Turn.battle_id == battle_id).order_by(col(Turn.index).desc())
             ).first()
@@ -399,22 +484,25 @@ class Generator:
             turn = session.get(Turn, turn_id)
             assert turn is not None
             earlier = session.exec(
-                select(Turn).where(Turn.battle_id == battle_id, col(Turn.index) < turn.index)
+                select(Turn)
+                .where(Turn.battle_id == battle_id, col(Turn.index) < turn.index)
                 .order_by(col(Turn.index))
             ).all()
             turn_ids = [t.id for t in earlier] + [turn_id]
             answers = session.exec(select(Answer).where(col(Answer.turn_id).in_(turn_ids))).all()
-            by_key = {(a.turn_id, a.side): a for a in answers}
+            by_key: dict[tuple[int, str], Answer] = {(a.turn_id, a.side): a for a in answers}
             sides: dict[str, SideState] = {}
             for side in SIDES:
                 ans = by_key[(turn_id, side)]
                 endpoint = session.get(Endpoint, ans.endpoint_id)
                 assert endpoint is not None and ans.id is not None
                 # Only role and content go back: reasoning is never part of the history.
-                history = [(t.prompt, by_key[(t.id, side)].content) for t in earlier]
+                history = [(t.prompt, by_key[(t.id or 0, side)].content) for t in earlier]
                 params = self.params_for(endpoint)
                 sides[side] = SideState(
-                    answer_id=ans.id, endpoint_id=ans.endpoint_id, params=params,
+                    answer_id=ans.id,
+                    endpoint_id=ans.endpoint_id,
+                    params=params,
                     messages=build_messages(params.system_prompt, history, turn.prompt),
                     status="streaming",
                 )
@@ -429,7 +517,7 @@ class Generator:
             assert battle is not None
             return turn, answers, battle.status
 
-    async def _poll(self, battle_id: str, turn_id: int) -> AsyncIterator[Event]:
+    async def _poll(self, battle_id: str, turn_id: int) -> AsyncIterator[list[Event]]:
         """Follow a turn another worker generates (or that has ended) through the database."""
         sent: dict[tuple[str, str], int] = {}
         finished: set[str] = set()
@@ -442,9 +530,9 @@ class Generator:
                 for kind, text in (("reasoning", ans.reasoning or ""), ("content", ans.content)):
                     n = sent.get((ans.side, kind))
                     if n is None and (text or kind == "content"):
-                        yield TextEvent(ans.side, kind, text, replace=True)
+                        yield [TextEvent(ans.side, kind, text, replace=True)]
                     elif n is not None and len(text) > n:
-                        yield TextEvent(ans.side, kind, text[n:])
+                        yield [TextEvent(ans.side, kind, text[n:])]
                     else:
                         continue
                     sent[(ans.side, kind)] = len(text)
@@ -452,9 +540,9 @@ class Generator:
                 if ans.status in ("done", "failed") and ans.side not in finished:
                     finished.add(ans.side)
                     changed = True
-                    yield SideDone(ans.side, ans.status, ans.error, ans.content, ans.reasoning)
+                    yield [SideDone(ans.side, ans.status, ans.error, ans.content, ans.reasoning)]
             if turn.status in ("done", "failed"):
-                yield TurnEnd("ready" if battle_status in ("ready", "voted") else "failed")
+                yield [TurnEnd("ready" if battle_status in ("ready", "voted") else "failed")]
                 return
             if turn.status == "streaming" and await asyncio.to_thread(
                 expire_orphans, self.engine, turn_id=turn_id, stale_after=stale_after
@@ -463,5 +551,5 @@ class Generator:
             idle = 0.0 if changed else idle + self.poll_interval
             if idle >= KEEPALIVE_SECONDS:
                 idle = 0.0
-                yield Ping()
+                yield [Ping()]
             await asyncio.sleep(self.poll_interval)

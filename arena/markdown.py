@@ -17,10 +17,10 @@ def _make() -> MarkdownIt:
     md.disable("image")
     md.validateLink = _safe_link  # type: ignore[method-assign]
 
-    def render_link_open(tokens: Any, idx: int, options: Any, env: Any) -> str:
+    def render_link_open(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
         tokens[idx].attrSet("rel", "nofollow noopener noreferrer")
         tokens[idx].attrSet("target", "_blank")
-        return str(md.renderer.renderToken(tokens, idx, options, env))
+        return str(renderer.renderToken(tokens, idx, options, env))
 
     md.add_render_rule("link_open", render_link_open)
     return md
@@ -36,8 +36,11 @@ _MD = _make()
 
 
 def render_markdown(text: str) -> Markup:
-    """Safe HTML for a model's markdown answer."""
-    return Markup(_MD.render(text))
+    """Safe HTML for a model's markdown answer (escaped text if the parser ever fails)."""
+    try:
+        return Markup(_MD.render(text))
+    except Exception:  # a parser bug must not cost the voter the answer
+        return Markup("<p>") + escape(text) + Markup("</p>")
 
 
 def render_plain(text: str) -> Markup:

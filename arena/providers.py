@@ -176,6 +176,12 @@ def classify(exc: BaseException) -> UpstreamError:
     """Turn whatever the client raised into an UpstreamError with a kind a person can act on."""
     if isinstance(exc, UpstreamError):
         return exc
+    if isinstance(exc, openai.APIError) and not isinstance(exc, openai.APIStatusError):
+        # An error event inside a stream, e.g. Model Studio flagging the *output* mid-answer.
+        body = exc.body if isinstance(exc.body, dict) else {}
+        code = str(body.get("code") or body.get("type") or "").lower()
+        if "data_inspection" in code or "datainspection" in code or "content_filter" in code:
+            return UpstreamError("content_filter", f"stream error: {exc.message}")
     if isinstance(exc, openai.APIStatusError):
         body = exc.body if isinstance(exc.body, dict) else {}
         code = str(body.get("code") or body.get("type") or "").lower()

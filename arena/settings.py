@@ -14,7 +14,7 @@ PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis"}
 
 
 class Settings(BaseSettings):
-    """Every setting of the arena; each can be set in the `[arena]` table or as `ARENA_<NAME>`."""
+    """Every setting of the arena: the `[arena]` table of ARENA_CONFIG, or `ARENA_<NAME>`."""
 
     model_config = SettingsConfigDict(env_prefix="ARENA_", extra="ignore")
 
@@ -94,7 +94,7 @@ def read_toml_table(path: Path, table: str) -> dict[str, Any]:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from `ARENA_CONFIG`'s `[arena]` table, overridden by `ARENA_*` env and then by kwargs."""
+    """Settings from ARENA_CONFIG's `[arena]` table, overridden by `ARENA_*`, then by kwargs."""
     config = Path(overrides.get("config") or os.environ.get("ARENA_CONFIG", "configs/arena.toml"))
     from_file = read_toml_table(config, "arena")
     # The environment beats the file; explicit keyword arguments beat both.

@@ -35,9 +35,9 @@ def json_frame(ev: Event) -> bytes:
     return PING
 
 
-async def encode(events: AsyncIterator[Event], encoder: Callable[[Event], bytes]) -> AsyncIterator[
-    bytes
-]:
-    """The encoded stream of a turn's events."""
-    async for ev in events:
-        yield PING if isinstance(ev, Ping) else encoder(ev)
+async def encode(
+    batches: AsyncIterator[list[Event]], encoder: Callable[[Event], bytes]
+) -> AsyncIterator[bytes]:
+    """The encoded stream of a turn's events: one write per batch."""
+    async for batch in batches:
+        yield b"".join(PING if isinstance(ev, Ping) else encoder(ev) for ev in batch)

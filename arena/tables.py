@@ -1,4 +1,4 @@
-"""The database tables (SQLModel). Ids of models are small integers so ratings can use them as-is."""
+"""The database tables (SQLModel). Model ids are small integers so ratings can use them as-is."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def utcnow() -> datetime:
 
 
 class EndpointBase(SQLModel):
-    """The fields of a model endpoint that the config file, the admin UI, the CLI and the API share."""
+    """The fields of an endpoint that the models file, admin UI, CLI and API share."""
 
     name: str = Field(index=True, unique=True, max_length=100)
     base_url: str = Field(max_length=500)

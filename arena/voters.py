@@ -34,7 +34,7 @@ class VoterSigner:
             value = self._s.loads(cookie, max_age=self.max_age)
         except BadSignature:
             return None
-        return value if isinstance(value, str) and len(value) == 32 else None
+        return str(value) if isinstance(value, str) and len(value) == 32 else None
 
     def csrf_token(self, voter_id: str) -> str:
         """The CSRF token that HTML forms of this voter must send back."""
@@ -51,7 +51,9 @@ class VoterSigner:
 
 def client_ip(scope: Scope, trusted_headers: list[str]) -> str:
     """The client's IP: the first trusted proxy header present, else the socket peer."""
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    headers: dict[str, str] = {
+        k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
+    }
     for name in trusted_headers:
         value = headers.get(name.lower())
         if value:

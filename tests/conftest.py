@@ -1,4 +1,4 @@
-"""Shared fixtures: a fake OpenAI-compatible upstream, databases (SQLite and PostgreSQL), a live arena."""
+"""Shared fixtures: a fake OpenAI-compatible upstream, SQLite and PostgreSQL, a live arena."""
 
 from __future__ import annotations
 
@@ -76,12 +76,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-def write_models(path: Path, base_url: str, models: dict[str, str] | None = None,
-                 **extra: Any) -> Path:
+def write_models(
+    path: Path, base_url: str, models: dict[str, str] | None = None, **extra: Any
+) -> Path:
     """A models.toml with the given name → upstream id pairs on one base URL."""
     entries = [
-        {"name": name, "base_url": base_url, "model": model_id, "organization": f"{name} labs",
-         **extra}
+        {
+            "name": name,
+            "base_url": base_url,
+            "model": model_id,
+            "organization": f"{name} labs",
+            **extra,
+        }
         for name, model_id in (models or MODELS).items()
     ]
     path.write_text(tomli_w.dumps({"models": entries}))
@@ -89,18 +95,22 @@ def write_models(path: Path, base_url: str, models: dict[str, str] | None = None
 
 
 @pytest.fixture
-def make_settings(
-    tmp_path: Path, database_url: str, fake: FakeOpenAI
-) -> Callable[..., Settings]:
+def make_settings(tmp_path: Path, database_url: str, fake: FakeOpenAI) -> Callable[..., Settings]:
     """Settings for a test arena: the test database, two models on the fake upstream."""
 
     def make(**overrides: Any) -> Settings:
-        models = overrides.pop("models", None) or write_models(tmp_path / "models.toml",
-                                                               fake.base_url)
+        models = overrides.pop("models", None) or write_models(
+            tmp_path / "models.toml", fake.base_url
+        )
         values: dict[str, Any] = {
-            "database_url": database_url, "models": models, "config": tmp_path / "none.toml",
-            "htmx_source": "local", "persist_interval": 0.1, "first_token_timeout": 10,
-            "stall_timeout": 10, "upstream_retries": 0,
+            "database_url": database_url,
+            "models": models,
+            "config": tmp_path / "none.toml",
+            "htmx_source": "local",
+            "persist_interval": 0.1,
+            "first_token_timeout": 10,
+            "stall_timeout": 10,
+            "upstream_retries": 0,
             "secret_key": "test-secret-key-0123456789abcdef0123",
             "admin_token": "test-admin-token-0123",
         }

@@ -21,12 +21,16 @@ class ThreadedServer:
         self.port = self.sock.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="on", timeout_graceful_shutdown=3,
+            app,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=3,
             ws="none",
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
 
     def __enter__(self) -> ThreadedServer:
         self.thread.start()

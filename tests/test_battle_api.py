@@ -138,7 +138,9 @@ def test_bad_prompts_are_4xx(client: httpx.Client, body: dict[str, object]) -> N
 
 
 def test_not_json_is_4xx(client: httpx.Client) -> None:
-    r = client.post("/api/battles", content=b"{not json", headers={"content-type": "application/json"})
+    r = client.post(
+        "/api/battles", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
     r = client.post("/api/battles", data={"prompt": "hi"})
     assert r.status_code == 415

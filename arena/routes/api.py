@@ -54,13 +54,24 @@ def clean_prompt(prompt: str, max_chars: int) -> str:
 
 @router.post("/battles", status_code=201, dependencies=JSON_ONLY)
 async def create_battle(
-    body: PromptIn, settings: SettingsDep, engine: EngineDep, voter: VoterDep, ip: ClientIPDep
+    body: PromptIn,
+    settings: SettingsDep,
+    engine: EngineDep,
+    gen: GeneratorDep,
+    voter: VoterDep,
+    ip: ClientIPDep,
 ) -> dict[str, Any]:
     """Start a battle between two anonymous models; stream it from `stream_url`."""
     prompt = clean_prompt(body.prompt, settings.max_prompt_chars)
     battle_id = await asyncio.to_thread(
-        battles.create_battle, engine, voter_id=voter, prompt=prompt, client_ip=ip
+        battles.create_battle,
+        engine,
+        voter_id=voter,
+        prompt=prompt,
+        client_ip=ip,
+        claim=True,
     )
+    await gen.start(battle_id)  # the models start answering before the browser asks
     return {
         "battle_id": battle_id,
         "status": "streaming",
@@ -80,24 +91,35 @@ async def stream_battle(battle_id: str, gen: GeneratorDep, voter: VoterDep) -> S
 @router.get("/battles/{battle_id}")
 async def get_battle(battle_id: str, engine: EngineDep, voter: VoterDep) -> dict[str, Any]:
     """The battle as its voter may see it; model names only after the vote."""
-    view = await asyncio.to_thread(
-        battles.battle_view, engine, battle_id=battle_id, voter_id=voter
-    )
+    view = await asyncio.to_thread(battles.battle_view, engine, battle_id=battle_id, voter_id=voter)
     return view.public()
 
 
 @router.post("/battles/{battle_id}/turns", status_code=202, dependencies=JSON_ONLY)
 async def add_turn(
-    battle_id: str, body: PromptIn, settings: SettingsDep, engine: EngineDep, voter: VoterDep
+    battle_id: str,
+    body: PromptIn,
+    settings: SettingsDep,
+    engine: EngineDep,
+    gen: GeneratorDep,
+    voter: VoterDep,
 ) -> dict[str, Any]:
     """Ask both models a follow-up question (each gets its own conversation so far)."""
     prompt = clean_prompt(body.prompt, settings.max_prompt_chars)
     index = await asyncio.to_thread(
-        battles.add_turn, engine, battle_id=battle_id, voter_id=voter, prompt=prompt,
+        battles.add_turn,
+        engine,
+        battle_id=battle_id,
+        voter_id=voter,
+        prompt=prompt,
         max_turns=settings.max_turns,
+        claim=True,
     )
+    await gen.start(battle_id)
     return {
-        "battle_id": battle_id, "turn": index, "status": "streaming",
+        "battle_id": battle_id,
+        "turn": index,
+        "status": "streaming",
         "stream_url": f"/api/battles/{battle_id}/stream",
     }
 
@@ -115,12 +137,20 @@ async def vote(
 ) -> dict[str, Any]:
     """Vote once; the answer reveals both models' names."""
     result = await asyncio.to_thread(
-        battles.cast_vote, engine, battle_id=battle_id, voter_id=voter, winner=body.winner,
+        battles.cast_vote,
+        engine,
+        battle_id=battle_id,
+        voter_id=voter,
+        winner=body.winner,
         client_ip=ip,
     )
     return {
-        "battle_id": battle_id, "model_a": result.model_a, "model_b": result.model_b,
-        "winner": result.winner, "counted": result.counted, "leaked": result.leaked,
+        "battle_id": battle_id,
+        "model_a": result.model_a,
+        "model_b": result.model_b,
+        "winner": result.winner,
+        "counted": result.counted,
+        "leaked": result.leaked,
         "notice": result.notice,
     }
 
@@ -139,5 +169,6 @@ async def api_health(engine: EngineDep) -> JSONResponse:
         ok = await asyncio.to_thread(ping)
     except Exception:
         ok = False
-    return JSONResponse({"status": "ok" if ok else "degraded", "database": ok},
-                        status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "degraded", "database": ok}, status_code=200 if ok else 503
+    )

@@ -85,15 +85,26 @@ async def arena_page(request: Request, engine: EngineDep, settings: SettingsDep)
 
 @router.post("/battles", dependencies=CSRF)
 async def start_battle(
-    request: Request, prompt: Annotated[str, Form()], settings: SettingsDep, engine: EngineDep,
-    voter: VoterDep, ip: ClientIPDep,
+    request: Request,
+    prompt: Annotated[str, Form()],
+    settings: SettingsDep,
+    engine: EngineDep,
+    gen: GeneratorDep,
+    voter: VoterDep,
+    ip: ClientIPDep,
 ) -> Response:
     """Start a battle from the prompt form."""
     try:
         text = clean_prompt(prompt, settings.max_prompt_chars)
         battle_id = await asyncio.to_thread(
-            battles.create_battle, engine, voter_id=voter, prompt=text, client_ip=ip
+            battles.create_battle,
+            engine,
+            voter_id=voter,
+            prompt=text,
+            client_ip=ip,
+            claim=True,
         )
+        await gen.start(battle_id)
         view = await asyncio.to_thread(
             battles.battle_view, engine, battle_id=battle_id, voter_id=voter
         )
@@ -141,9 +152,13 @@ async def battle_events(
             return frame(name, str(render_plain(ev.text)))
         if isinstance(ev, SideDone):
             html = templates.get_template("_answer.html").render(
-                side=ev.side, content=ev.content, reasoning=ev.reasoning, status=ev.status,
+                side=ev.side,
+                content=ev.content,
+                reasoning=ev.reasoning,
+                status=ev.status,
                 error=ev.error,
-                live=False, md=render_markdown,
+                live=False,
+                md=render_markdown,
             )
             return frame(f"{ev.side}-done", html)
         if isinstance(ev, TurnEnd):
@@ -160,16 +175,27 @@ async def battle_events(
 
 @router.post("/battles/{battle_id}/turns", dependencies=CSRF)
 async def follow_up(
-    request: Request, battle_id: str, prompt: Annotated[str, Form()], settings: SettingsDep,
-    engine: EngineDep, voter: VoterDep,
+    request: Request,
+    battle_id: str,
+    prompt: Annotated[str, Form()],
+    settings: SettingsDep,
+    engine: EngineDep,
+    gen: GeneratorDep,
+    voter: VoterDep,
 ) -> Response:
     """Ask both models a follow-up question."""
     try:
         text = clean_prompt(prompt, settings.max_prompt_chars)
         await asyncio.to_thread(
-            battles.add_turn, engine, battle_id=battle_id, voter_id=voter, prompt=text,
+            battles.add_turn,
+            engine,
+            battle_id=battle_id,
+            voter_id=voter,
+            prompt=text,
             max_turns=settings.max_turns,
+            claim=True,
         )
+        await gen.start(battle_id)
         view = await asyncio.to_thread(
             battles.battle_view, engine, battle_id=battle_id, voter_id=voter
         )
@@ -192,13 +218,21 @@ async def stop(battle_id: str, gen: GeneratorDep, voter: VoterDep) -> Response:
 
 @router.post("/battles/{battle_id}/vote", dependencies=CSRF)
 async def vote(
-    request: Request, battle_id: str, winner: Annotated[str, Form()], engine: EngineDep,
-    voter: VoterDep, ip: ClientIPDep,
+    request: Request,
+    battle_id: str,
+    winner: Annotated[str, Form()],
+    engine: EngineDep,
+    voter: VoterDep,
+    ip: ClientIPDep,
 ) -> Response:
     """Vote, then reveal both names."""
     try:
         result = await asyncio.to_thread(
-            battles.cast_vote, engine, battle_id=battle_id, voter_id=voter, winner=winner,
+            battles.cast_vote,
+            engine,
+            battle_id=battle_id,
+            voter_id=voter,
+            winner=winner,
             client_ip=ip,
         )
     except BattleError as exc:
