@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from ratings.leaderboard import Leaderboard, ModelRating
@@ -53,35 +54,45 @@ def to_json_dict(lb: Leaderboard) -> dict[str, Any]:
     }
 
 
-def _cells(r: ModelRating) -> list[str]:
+def _cells(r: Mapping[str, Any]) -> list[str]:
     """Row values as text: ratings to 2 decimals, win rate to 4, booleans lower-case."""
+
+    def num(x: Any, digits: int) -> str:
+        return "" if x is None else f"{x:.{digits}f}"
+
     return [
-        r.model,
-        f"{r.rating:.2f}",
-        f"{r.ci_lower:.2f}",
-        f"{r.ci_upper:.2f}",
-        str(r.rank),
-        str(r.rank_ub),
-        str(r.battles),
-        str(r.wins),
-        str(r.losses),
-        str(r.ties),
-        f"{r.win_rate:.4f}",
-        "true" if r.preliminary else "false",
+        str(r["model"]),
+        num(r["rating"], 2),
+        num(r["ci_lower"], 2),
+        num(r["ci_upper"], 2),
+        str(r["rank"]),
+        str(r["rank_ub"]),
+        str(r["battles"]),
+        str(r["wins"]),
+        str(r["losses"]),
+        str(r["ties"]),
+        num(r["win_rate"], 4),
+        "true" if r["preliminary"] else "false",
     ]
 
 
-def to_csv(lb: Leaderboard) -> str:
-    """CSV with a header row of ``COLUMNS``."""
+def _rows(lb: Leaderboard | Mapping[str, Any]) -> list[list[str]]:
+    """The per-model rows of a Leaderboard or of its JSON dict, as text cells."""
+    models = lb["models"] if isinstance(lb, Mapping) else [_model_dict(r) for r in lb.models]
+    return [_cells(m) for m in models]
+
+
+def to_csv(lb: Leaderboard | Mapping[str, Any]) -> str:
+    """CSV with a header row of ``COLUMNS`` (from a Leaderboard or its JSON dict)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
-    for r in lb.models:
-        w.writerow(_cells(r))
+    for row in _rows(lb):
+        w.writerow(row)
     return buf.getvalue()
 
 
-def to_markdown(lb: Leaderboard) -> str:
+def to_markdown(lb: Leaderboard | Mapping[str, Any]) -> str:
     """GitHub-flavoured Markdown table of ``COLUMNS``."""
 
     def esc(s: str) -> str:
@@ -91,14 +102,14 @@ def to_markdown(lb: Leaderboard) -> str:
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "|".join("---" if c == "model" else "---:" for c in COLUMNS) + "|",
     ]
-    for r in lb.models:
-        lines.append("| " + " | ".join(esc(c) for c in _cells(r)) + " |")
+    for row in _rows(lb):
+        lines.append("| " + " | ".join(esc(c) for c in row) + " |")
     return "\n".join(lines) + "\n"
 
 
-def to_table(lb: Leaderboard) -> str:
+def to_table(lb: Leaderboard | Mapping[str, Any]) -> str:
     """Aligned plain-text table for terminals, followed by any warnings."""
-    rows = [list(COLUMNS)] + [_cells(r) for r in lb.models]
+    rows = [list(COLUMNS), *_rows(lb)]
     widths = [max(len(row[k]) for row in rows) for k in range(len(COLUMNS))]
     out = []
     for row in rows:
@@ -108,5 +119,6 @@ def to_table(lb: Leaderboard) -> str:
                 for k, (c, w) in enumerate(zip(row, widths, strict=True))
             ).rstrip()
         )
-    out.extend(f"warning: {w}" for w in lb.warnings)
+    warnings = lb.get("warnings", []) if isinstance(lb, Mapping) else lb.warnings
+    out.extend(f"warning: {w}" for w in warnings)
     return "\n".join(out) + "\n"

@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from itertools import islice
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 import numpy as np
@@ -48,23 +49,11 @@ class _Collector:
         """Validate and keep each record; ``numbers`` are the line/record numbers."""
         codes, ids, reject = WINNER_CODES, self.ids, self.rejected.append
         for obj, no in zip(objs, numbers, strict=True):
-            if obj.__class__ is not dict:
-                reject((no, "not a JSON object"))
+            problem = record_problem(obj)
+            if problem is not None:
+                reject((no, problem))
                 continue
-            ma, mb, w = obj.get("model_a"), obj.get("model_b"), obj.get("winner")
-            if ma.__class__ is not str or mb.__class__ is not str or w.__class__ is not str:
-                reject((no, _field_problem(obj)))
-                continue
-            code = codes.get(w)
-            if code is None:
-                reject((no, f"unknown winner {w!r}"))
-                continue
-            if ma == mb:
-                reject((no, f"model_a equals model_b ({ma!r})"))
-                continue
-            if not ma or not mb:
-                reject((no, "empty model name"))
-                continue
+            ma, mb, code = obj["model_a"], obj["model_b"], codes[obj["winner"]]
             anony = obj.get("anony")
             if self.anony_only and anony is not None and not anony:
                 self.non_anony += 1
@@ -99,13 +88,44 @@ class _Collector:
         return Battles.from_arrays(list(self.ids), self.a, self.b, self.out, style=style)
 
 
-def _field_problem(obj: dict[str, Any]) -> str:
-    for key in ("model_a", "model_b", "winner"):
-        if key not in obj:
-            return f"missing field {key!r}"
-        if not isinstance(obj[key], str):
-            return f"field {key!r} is not a string"
-    return "invalid record"
+def record_problem(obj: Any) -> str | None:
+    """Why a battle record cannot be used, or None when it can (the one rule for every reader)."""
+    if obj.__class__ is not dict:
+        return "not a JSON object"
+    ma, mb, w = obj.get("model_a"), obj.get("model_b"), obj.get("winner")
+    if ma.__class__ is not str or mb.__class__ is not str or w.__class__ is not str:
+        for key in ("model_a", "model_b", "winner"):
+            if key not in obj:
+                return f"missing field {key!r}"
+            if not isinstance(obj[key], str):
+                return f"field {key!r} is not a string"
+    if w not in WINNER_CODES:
+        return f"unknown winner {w!r}"
+    if ma == mb:
+        return f"model_a equals model_b ({ma!r})"
+    if not ma or not mb:
+        return "empty model name"
+    return None
+
+
+def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any, str | None]]:
+    """Every record of a battle file: (line or record number, object, None) or (number, None,
+    why it could not be parsed). Validation is the caller's (see `record_problem`)."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        first = _first_char(f)
+        f.seek(0)
+        if first == "[":
+            yield from iter_array(f)
+            return
+        lines = list(enumerate(f, start=1))
+    for k, (no, line) in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            yield no, json.loads(line), None
+        except ValueError as e:
+            truncated = k == len(lines) - 1 and not line.endswith("\n")
+            yield no, None, f"{'truncated last line' if truncated else 'malformed JSON'}: {e}"
 
 
 def _in_category(value: Any, wanted: str) -> bool:
