@@ -1,0 +1,320 @@
+"""Model endpoints for the admin: parse requests, add, edit, enable, retire, unpause, describe.
+
+Keyword-only functions over a session; each raises `AdminError` with a status and a message a
+person can act on, before anything is written, so a refused request leaves nothing half-saved.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from arena.admin import AdminError
+from arena.admin.crypto import KeyCipher, KeyDecryptError, mask, redact
+from arena.admin.presets import apply_preset
+from arena.battles import bump_votes_version
+from arena.endpoints import EndpointIn, EndpointPatch
+from arena.tables import Answer, Battle, Endpoint, EndpointBase, Vote, utcnow
+
+NO_SECRET_MESSAGE = (
+    "Typed API keys are stored encrypted with ARENA_SECRET_KEY, which is not set: set it (any "
+    "string of at least 32 characters) and restart, or name an environment variable in api_key_env."
+)
+EDITABLE = tuple(EndpointBase.model_fields)
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic error in one line, field by field: `weight: Input should be …`."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "body"
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts)
+
+
+def _optional(raw: Mapping[str, Any], key: str, kind: type) -> Any:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise AdminError(422, f"{key}: must be a {kind.__name__}")
+    return value
+
+
+def parse_new(raw: Mapping[str, Any]) -> tuple[EndpointIn, str | None]:
+    """A new endpoint from a request's fields (+ `preset`, `thinking`, `api_key`), validated."""
+    if not isinstance(raw, Mapping):
+        raise AdminError(422, "the body must be a JSON object of endpoint fields")
+    fields = dict(raw)
+    preset = _optional(fields, "preset", str)
+    thinking = _optional(fields, "thinking", bool)
+    api_key = (_optional(fields, "api_key", str) or "").strip() or None
+    for key in ("preset", "thinking", "api_key"):
+        fields.pop(key, None)
+    fields = apply_preset(fields, preset or None, thinking=thinking, typed_key=api_key is not None)
+    try:
+        return EndpointIn.model_validate(fields), api_key
+    except ValidationError as exc:
+        raise AdminError(422, validation_message(exc)) from None
+
+
+def parse_edit(
+    endpoint: Endpoint, raw: Mapping[str, Any]
+) -> tuple[EndpointIn, bool | None, str | None, bool]:
+    """A partial edit merged into the endpoint and validated as a whole.
+
+    Returns (fields, retired, new api key, clear the stored key). `"api_key": null` or `""`
+    clears a stored key; a string replaces it.
+    """
+    if not isinstance(raw, Mapping):
+        raise AdminError(422, "the body must be a JSON object of the fields to change")
+    fields = dict(raw)
+    if "name" in fields and fields.pop("name") != endpoint.name:
+        raise AdminError(
+            422,
+            "name: a model cannot be renamed (its name is its identity on the "
+            "leaderboard); add a new model and retire this one",
+        )
+    clear_key, api_key = False, None
+    if "api_key" in fields:
+        api_key = (_optional(fields, "api_key", str) or "").strip() or None
+        clear_key = api_key is None
+        del fields["api_key"]
+    try:
+        patch = EndpointPatch.model_validate(fields)
+        changes = patch.model_dump(exclude_unset=True)
+        retired = changes.pop("retired", None)
+        current = {k: getattr(endpoint, k) for k in EDITABLE}
+        item = EndpointIn.model_validate({**current, **changes})
+    except ValidationError as exc:
+        raise AdminError(422, validation_message(exc)) from None
+    return item, retired, api_key, clear_key
+
+
+def find(session: Session, *, name: str) -> Endpoint:
+    """The endpoint with this name; 404 otherwise."""
+    endpoint = session.exec(select(Endpoint).where(Endpoint.name == name)).first()
+    if endpoint is None:
+        raise AdminError(404, f"no model named {name!r}")
+    return endpoint
+
+
+def list_endpoints(session: Session) -> list[Endpoint]:
+    """Every endpoint, retired ones last."""
+    return list(session.exec(select(Endpoint).order_by(col(Endpoint.retired), col(Endpoint.name))))
+
+
+def _store_key(endpoint: Endpoint, api_key: str, cipher: KeyCipher | None) -> None:
+    if cipher is None:
+        raise AdminError(422, NO_SECRET_MESSAGE)
+    endpoint.api_key_encrypted = cipher.encrypt(api_key)
+
+
+def create(
+    session: Session,
+    *,
+    item: EndpointIn,
+    api_key: str | None = None,
+    cipher: KeyCipher | None = None,
+    source: str = "api",
+) -> Endpoint:
+    """Add an endpoint; 409 when the name is taken."""
+    if session.exec(select(Endpoint.id).where(Endpoint.name == item.name)).first() is not None:
+        raise AdminError(409, f"a model named {item.name!r} exists already")
+    endpoint = Endpoint(**item.model_dump(), source=source)
+    if api_key:
+        _store_key(endpoint, api_key, cipher)
+    session.add(endpoint)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise AdminError(409, f"a model named {item.name!r} exists already") from None
+    return endpoint
+
+
+def update(
+    session: Session,
+    *,
+    endpoint: Endpoint,
+    item: EndpointIn,
+    retired: bool | None = None,
+    api_key: str | None = None,
+    clear_key: bool = False,
+    cipher: KeyCipher | None = None,
+) -> Endpoint:
+    """Apply validated fields (never the name) and key changes to an endpoint."""
+    if api_key:
+        _store_key(endpoint, api_key, cipher)
+    elif clear_key:
+        endpoint.api_key_encrypted = None
+    if item.enabled and not endpoint.enabled:
+        endpoint.paused_until = None  # enabling by hand also lifts a breaker pause
+    for key, value in item.model_dump(exclude={"name"}).items():
+        setattr(endpoint, key, value)
+    if retired is not None:
+        _set_retired(session, endpoint, retired)
+    endpoint.updated_at = utcnow()
+    session.add(endpoint)
+    return endpoint
+
+
+def set_enabled(session: Session, *, name: str, enabled: bool) -> Endpoint:
+    """Enable (which also lifts a breaker pause) or disable an endpoint."""
+    endpoint = find(session, name=name)
+    endpoint.enabled, endpoint.updated_at = enabled, utcnow()
+    if enabled:
+        endpoint.paused_until = None
+    session.add(endpoint)
+    return endpoint
+
+
+def set_weight(session: Session, *, name: str, weight: float | str) -> Endpoint:
+    """Change how often an endpoint is drawn (0 = never); a form's string is validated too."""
+    endpoint = find(session, name=name)
+    item, _, _, _ = parse_edit(endpoint, {"weight": weight})
+    endpoint.weight, endpoint.updated_at = item.weight, utcnow()
+    session.add(endpoint)
+    return endpoint
+
+
+def unpause(session: Session, *, name: str) -> Endpoint:
+    """Lift the circuit breaker's pause and reset its count of failures in a row."""
+    endpoint = find(session, name=name)
+    endpoint.paused_until, endpoint.consecutive_failures = None, 0
+    endpoint.updated_at = utcnow()
+    session.add(endpoint)
+    return endpoint
+
+
+def _set_retired(session: Session, endpoint: Endpoint, retired: bool) -> None:
+    if endpoint.retired != retired:
+        endpoint.retired = retired
+        # A leaderboard cached with the old state would show it wrongly until the next vote.
+        bump_votes_version(session)
+
+
+def set_retired(session: Session, *, name: str, retired: bool) -> Endpoint:
+    """Retire an endpoint (never drawn again; its battles and votes stay) or bring it back."""
+    endpoint = find(session, name=name)
+    _set_retired(session, endpoint, retired)
+    endpoint.updated_at = utcnow()
+    session.add(endpoint)
+    return endpoint
+
+
+def battle_count(session: Session, endpoint_id: int) -> int:
+    """Battles, answers or votes that name this endpoint (any of them keeps it in history)."""
+    battles = session.exec(
+        select(func.count())
+        .select_from(Battle)
+        .where(or_(col(Battle.model_a_id) == endpoint_id, col(Battle.model_b_id) == endpoint_id))
+    ).one()
+    answers = session.exec(
+        select(func.count()).select_from(Answer).where(col(Answer.endpoint_id) == endpoint_id)
+    ).one()
+    votes = session.exec(
+        select(func.count())
+        .select_from(Vote)
+        .where(or_(col(Vote.model_a_id) == endpoint_id, col(Vote.model_b_id) == endpoint_id))
+    ).one()
+    return int(battles) + int(answers) + int(votes)
+
+
+def remove(session: Session, *, name: str) -> Literal["retired", "deleted"]:
+    """Retire an endpoint that has battles (history is kept); delete one that has none."""
+    endpoint = find(session, name=name)
+    assert endpoint.id is not None
+    if battle_count(session, endpoint.id):
+        set_retired(session, name=name, retired=True)
+        return "retired"
+    session.delete(endpoint)
+    return "deleted"
+
+
+def state(endpoint: Endpoint) -> str:
+    """retired | disabled | paused | enabled."""
+    if endpoint.retired:
+        return "retired"
+    if not endpoint.enabled:
+        return "disabled"
+    if endpoint.paused_until is not None and endpoint.paused_until > utcnow():
+        return "paused"
+    return "enabled"
+
+
+def stored_key(endpoint: Endpoint, cipher: KeyCipher | None) -> str | None:
+    """The decrypted stored key (for calls and redaction only), None when none or unreadable."""
+    if not endpoint.api_key_encrypted or cipher is None:
+        return None
+    try:
+        return cipher.decrypt(endpoint.api_key_encrypted)
+    except KeyDecryptError:
+        return None
+
+
+def known_keys(endpoint: Endpoint, cipher: KeyCipher | None) -> list[str]:
+    """Every key this endpoint could send: what to scrub from anything shown."""
+    keys = [os.environ.get(endpoint.api_key_env, "") if endpoint.api_key_env else ""]
+    keys.append(stored_key(endpoint, cipher) or "")
+    return [k for k in keys if k]
+
+
+def key_status(endpoint: Endpoint, cipher: KeyCipher | None) -> dict[str, Any]:
+    """Where the key comes from, masked: never the key itself."""
+    env = endpoint.api_key_env
+    env_set = bool(os.environ.get(env)) if env else False
+    stored = stored_key(endpoint, cipher)
+    if endpoint.api_key_encrypted:
+        shown = mask(stored) if stored else "•••• (unreadable with the current ARENA_SECRET_KEY)"
+    else:
+        shown = None
+    in_use = "env" if env_set else ("stored" if stored else "none")
+    return {"env": env, "env_set": env_set if env else None, "stored": shown, "in_use": in_use}
+
+
+def all_keys(session: Session, cipher: KeyCipher | None) -> list[str]:
+    """Every key any endpoint could send: what to scrub from upstream words before showing them."""
+    return [k for e in list_endpoints(session) for k in known_keys(e, cipher)]
+
+
+def public(
+    endpoint: Endpoint,
+    *,
+    cipher: KeyCipher | None,
+    votes: Mapping[str, int] | None = None,
+    secrets: Sequence[str] = (),
+) -> dict[str, Any]:
+    """An endpoint as the admin API shows it: fields, state, key status, breaker, vote counts.
+
+    The breaker's last error is upstream text: it is scrubbed of this endpoint's keys and of
+    `secrets` (pass `all_keys`, since a provider may quote any key).
+    """
+    data = {k: getattr(endpoint, k) for k in EDITABLE}
+    last_error = endpoint.last_error
+    if last_error:
+        last_error = redact(last_error, [*known_keys(endpoint, cipher), *secrets])
+    data.update(
+        id=endpoint.id,
+        state=state(endpoint),
+        retired=endpoint.retired,
+        source=endpoint.source,
+        api_key=key_status(endpoint, cipher),
+        breaker={
+            "consecutive_failures": endpoint.consecutive_failures,
+            "paused_until": endpoint.paused_until.isoformat() if endpoint.paused_until else None,
+            "paused": state(endpoint) == "paused",
+            "last_error": last_error,
+        },
+        created_at=endpoint.created_at.isoformat(),
+        updated_at=endpoint.updated_at.isoformat(),
+    )
+    if votes is not None:
+        data["votes"] = dict(votes)
+    return data

@@ -1,0 +1,62 @@
+"""Voted battles as LMSYS/LMArena "clean battle" records (JSON Lines), excluded votes marked.
+
+`battle_records` is shared by `GET /api/admin/battles.jsonl` and `arena battles export`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from arena.admin.review import TurnText, endpoint_names, load_turns
+from arena.tables import Vote
+
+
+def conversation(turns: list[TurnText], side: str) -> list[dict[str, str]]:
+    """One side's conversation as an OpenAI-style message list."""
+    messages: list[dict[str, str]] = []
+    for t in turns:
+        answer = t.a if side == "a" else t.b
+        messages.append({"role": "user", "content": t.prompt})
+        messages.append({"role": "assistant", "content": answer.content})
+    return messages
+
+
+def battle_records(
+    session: Session,
+    *,
+    hash_id: Callable[[str], str],
+    include_excluded: bool = True,
+    batch: int = 500,
+) -> Iterator[dict[str, Any]]:
+    """One record per voted battle, oldest vote first; read in batches, so any size streams."""
+    names = endpoint_names(session)
+    last_id = 0
+    while True:
+        stmt = select(Vote).where(col(Vote.id) > last_id)
+        if not include_excluded:
+            stmt = stmt.where(col(Vote.excluded) == False)  # noqa: E712
+        votes = session.exec(stmt.order_by(col(Vote.id)).limit(batch)).all()
+        if not votes:
+            return
+        last_id = votes[-1].id or last_id
+        turns = load_turns(session, (v.battle_id for v in votes))
+        for v in votes:
+            conv = turns.get(v.battle_id, [])
+            yield {
+                "question_id": v.battle_id,
+                "model_a": names.get(v.model_a_id, str(v.model_a_id)),
+                "model_b": names.get(v.model_b_id, str(v.model_b_id)),
+                "winner": v.winner,
+                "judge": hash_id(v.voter_id),
+                "turn": len(conv),
+                "anony": v.anony,
+                "tstamp": v.created_at.replace(tzinfo=UTC).timestamp(),
+                "excluded": v.excluded,
+                "exclude_reason": v.exclude_reason,
+                "conversation_a": conversation(conv, "a"),
+                "conversation_b": conversation(conv, "b"),
+            }
