@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -15,15 +17,21 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 
+from arena.admin.crypto import make_decrypt
 from arena.assets import WEB
 from arena.battles import BattleError
 from arena.db import make_engine, migrate, session_scope
-from arena.endpoints import read_models_file, seed_endpoints
+from arena.endpoints import check_weights, read_models_file, seed_endpoints
 from arena.generation import Generator
+from arena.leaderboard import ranking_config
+from arena.leaderboard import refresher as leaderboard_refresher
+from arena.limits import RateLimited
+from arena.moderation import Moderator
 from arena.providers import Timeouts
 from arena.security import SecurityHeaders
 from arena.settings import Settings, load_settings
 from arena.tables import Meta
+from arena.votecache import VoteCache
 from arena.voters import VoterMiddleware, VoterSigner
 
 log = logging.getLogger("arena")
@@ -67,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         added = seed_endpoints(engine, read_models_file(settings.models))
         if added:
             log.info("added models from %s: %s", settings.models, ", ".join(added))
+        for warning in check_weights(engine):
+            log.warning(warning)
         secret = shared_secret(engine, settings)
         lazy.signer = VoterSigner(secret, settings.voter_cookie_days)
         generator = Generator(
@@ -83,14 +93,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             breaker_failures=settings.breaker_failures,
             breaker_pause=timedelta(minutes=settings.breaker_pause_minutes),
             default_max_tokens=settings.default_max_tokens,
+            decrypt=make_decrypt(secret),
         )
         app.state.engine = engine
         app.state.signer = lazy.signer
         app.state.generator = generator
+        moderator = Moderator(settings.moderation) if settings.moderation_enabled else None
+        app.state.moderator = generator.moderator = moderator
+        app.state.vote_cache = vote_cache = VoteCache()
+        refresher = asyncio.create_task(
+            leaderboard_refresher(
+                engine, ranking_config(settings), settings.leaderboard_refresh_seconds, vote_cache
+            )
+        )
         try:
             yield
         finally:
+            refresher.cancel()
             await generator.shutdown()
+            if moderator is not None:
+                await moderator.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
             engine.dispose()
 
     app = FastAPI(
@@ -107,7 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(BattleError)
     async def _battle_error(request: Request, exc: BattleError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -117,9 +142,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    from arena.routes import admin, admin_pages, api, pages
+    from arena.routes import admin, admin_pages, api, leaderboard, pages
 
     app.include_router(api.router)
+    app.include_router(leaderboard.router)
     app.include_router(pages.router)
     app.include_router(admin.router)
     app.include_router(admin_pages.router)

@@ -13,26 +13,30 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 from arena.db import session_scope
 from arena.endpoints import drawable_endpoints
-from arena.matchmaking import NotEnoughModels, draw_pair
-from arena.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
+from arena.errors import BattleError as BattleError
+from arena.leaks import find_leak, identity_terms
+from arena.limits import Limits, check, over_daily_cap
+from arena.matchmaking import (
+    ActiveStats,
+    Candidate,
+    NotEnoughModels,
+    Policy,
+    active_stats,
+    draw_battle_pair,
+    pair_tables,
+)
+from arena.settings import Settings
+from arena.tables import Answer, Battle, Counter, Endpoint, Turn, Vote, utcnow
+from arena.tags import conversation_tags, prompt_hash, style_vector
 
 WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
 Winner = Literal["model_a", "model_b", "tie", "tie (bothbad)"]
 SIDES = ("a", "b")
-
-
-class BattleError(Exception):
-    """A request the battle's state does not allow; `status` is the HTTP status to answer."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
 
 
 def new_battle_id() -> str:
@@ -48,6 +52,8 @@ def create_battle(
     client_ip: str | None = None,
     rng: random.Random | None = None,
     claim: bool = False,
+    limits: Limits | None = None,
+    settings: Settings | None = None,
 ) -> str:
     """Draw two models, store the battle and its first turn, and return the battle id.
 
@@ -56,9 +62,11 @@ def create_battle(
     """
     rng = rng or random.Random()
     with session_scope(engine) as session:
-        candidates = [(e.id, e.weight) for e in drawable_endpoints(session) if e.id is not None]
+        if limits is not None:
+            check(session, what="battles", voter_id=voter_id, client_ip=client_ip, limits=limits)
+        candidates, policy, stats = matchmaking_inputs(session, settings)
         try:
-            a, b = draw_pair(candidates, rng)
+            a, b = draw_battle_pair(candidates, policy, rng, stats)
         except NotEnoughModels:
             raise BattleError(
                 409,
@@ -73,6 +81,51 @@ def create_battle(
         session.add(battle)
         _add_turn(session, battle, index=0, prompt=prompt, claim=claim)
         return battle.id
+
+
+def matchmaking_inputs(
+    session: Session, settings: Settings | None = None
+) -> tuple[list[Candidate], Policy, ActiveStats | None]:
+    """The drawable models, the policy and (in active mode) the vote statistics, read now."""
+    endpoints = [e for e in drawable_endpoints(session) if e.id is not None]
+    if settings is None:
+        return [Candidate(e.id, e.weight) for e in endpoints if e.id is not None], Policy(), None
+    rows = [
+        (int(a), int(b), str(winner), int(n))
+        for a, b, winner, n in session.exec(
+            select(Vote.model_a_id, Vote.model_b_id, Vote.winner, func.count())
+            .where(col(Vote.counted), col(Vote.anony))
+            .group_by(col(Vote.model_a_id), col(Vote.model_b_id), col(Vote.winner))
+        ).all()
+    ]
+    played: dict[int, int] = {}
+    for a, b, _, n in rows:
+        played[a] = played.get(a, 0) + n
+        played[b] = played.get(b, 0) + n
+    candidates = [
+        Candidate(e.id, e.weight, played.get(e.id, 0)) for e in endpoints if e.id is not None
+    ]
+    by_name = {e.name: e.id for e in endpoints if e.id is not None}
+    policy = Policy(
+        mode=settings.matchmaking,
+        active_rule=settings.active_rule,
+        exploration=settings.active_exploration,
+        new_model_battles=settings.new_model_battles,
+        new_model_boost=settings.new_model_boost,
+        targets={
+            by_name[name]: [by_name[r] for r in rivals if r in by_name]
+            for name, rivals in settings.battle_targets.items()
+            if name in by_name
+        },
+        target_boost=settings.target_boost,
+    )
+    stats = None
+    if policy.mode == "active":
+        # Every model with votes, drawable or not: paused models are still on the leaderboard.
+        known = sorted({c.id for c in candidates} | {r[0] for r in rows} | {r[1] for r in rows})
+        wins, ties = pair_tables(known, rows)
+        stats = active_stats(known, wins, ties, horizon=settings.active_horizon)
+    return candidates, policy, stats
 
 
 def _add_turn(session: Session, battle: Battle, *, index: int, prompt: str, claim: bool) -> None:
@@ -245,11 +298,14 @@ def cast_vote(
     voter_id: str,
     winner: str,
     client_ip: str | None = None,
-    leaked: bool = False,
-    counted: bool = True,
-    notice: str | None = None,
+    count_leaked: bool = False,
+    limits: Limits | None = None,
 ) -> VoteResult:
-    """Record the one vote of a battle and reveal the names (404/403/409 as the contract says)."""
+    """Record the one vote of a battle and reveal the names (404/403/409 as the contract says).
+
+    The vote is tagged on the way in (categories, style features, prompt hash, identity leaks),
+    so ranking never has to read the conversations again.
+    """
     if winner not in WINNERS:
         raise BattleError(422, f"winner must be one of {', '.join(WINNERS)}")
     with session_scope(engine) as session:
@@ -258,6 +314,8 @@ def cast_vote(
             raise BattleError(409, "This battle has already been voted on.")
         if battle.status == "failed":
             raise BattleError(409, "This battle failed, so it takes no vote; start a new round.")
+        if limits is not None:
+            check(session, what="votes", voter_id=voter_id, client_ip=client_ip, limits=limits)
         # Exactly one of two concurrent votes moves the battle from ready to voted.
         moved = session.execute(
             update(Battle)
@@ -266,6 +324,27 @@ def cast_vote(
         )
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             raise BattleError(409, "Both answers must finish before you vote.")
+        prompts, sides = conversation(session, battle_id)
+        endpoint_a = session.get(Endpoint, battle.model_a_id)
+        endpoint_b = session.get(Endpoint, battle.model_b_id)
+        assert endpoint_a is not None and endpoint_b is not None
+        leak_a = find_leak(sides["a"], identity_terms(endpoint_a))
+        leak_b = find_leak(sides["b"], identity_terms(endpoint_b))
+        leaked = bool(leak_a or leak_b)
+        notice = None
+        if leaked:
+            which = "Model A" if leak_a else "Model B"
+            notice = (
+                f"{which} revealed its identity in its answer, so this vote is recorded but "
+                + ("still counts." if count_leaked else "does not count on the leaderboard.")
+            )
+        counted = count_leaked or not leaked
+        if counted and limits is not None and over_daily_cap(session, voter_id, limits):
+            counted = False
+            notice = (
+                "Thank you! You have reached today's limit of counted votes, so this one is "
+                "recorded but does not count on the leaderboard."
+            )
         session.add(
             Vote(
                 battle_id=battle_id,
@@ -276,12 +355,43 @@ def cast_vote(
                 model_b_id=battle.model_b_id,
                 anony=battle.anony,
                 leaked=leaked,
-                excluded=not counted,
-                exclude_reason=None if counted else notice,
+                counted=counted,
+                categories=conversation_tags(prompts, sides["a"], sides["b"]),
+                style=style_vector(sides["a"], sides["b"]),
+                prompt_hash=prompt_hash(prompts[0]) if prompts else None,
             )
         )
-        a, b = _names(session, battle)
-    return VoteResult(a, b, winner, leaked, counted, notice)
+        bump_votes_version(session)
+    return VoteResult(endpoint_a.name, endpoint_b.name, winner, leaked, counted, notice)
+
+
+def conversation(session: Session, battle_id: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The prompts of a battle and each side's answers, turn by turn."""
+    turns = session.exec(
+        select(Turn).where(Turn.battle_id == battle_id).order_by(col(Turn.index))
+    ).all()
+    answers = session.exec(
+        select(Answer).where(col(Answer.turn_id).in_([t.id for t in turns]))
+    ).all()
+    by_key = {(a.turn_id, a.side): a.content for a in answers}
+    sides = {s: [by_key.get((t.id or 0, s), "") for t in turns] for s in SIDES}
+    return [t.prompt for t in turns], sides
+
+
+VOTES_VERSION = "votes"
+
+
+def bump_votes_version(session: Session) -> None:
+    """Note that the set of counted votes changed (the leaderboard cache is keyed by this)."""
+    session.execute(
+        update(Counter).where(col(Counter.name) == VOTES_VERSION).values(value=Counter.value + 1)
+    )
+
+
+def votes_version(session: Session) -> int:
+    """The current version of the counted votes."""
+    row = session.get(Counter, VOTES_VERSION)
+    return row.value if row else 0
 
 
 def claim_turn(engine: Engine, turn_id: int) -> bool:

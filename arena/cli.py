@@ -21,6 +21,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
+        # Which proxy headers to trust is the arena's setting (trusted_proxy_headers), not
+        # uvicorn's default of believing X-Forwarded-For from localhost.
+        proxy_headers=False,
     )
     return 0
 
@@ -36,9 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
 
-    from arena import cli_models
+    from arena import cli_models, cli_ratings, demo
 
     cli_models.register(sub)
+    cli_ratings.register(sub)
+    demo.register_cli(sub)
     return parser
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from psycopg.types.datetime import TimestamptzLoader
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, insert, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, col, create_engine, select
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,7 +31,8 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             # WAL lets readers run beside the one writer. synchronous=FULL fsyncs the WAL on every
             # commit, so an acknowledged vote survives a killed process *and* a power cut; NORMAL
-            # would survive only the former. Votes are few and small, so the fsync is cheap.
+            # would survive only the former. The one hot write path, the periodic saves of
+            # streaming answers, opts out per transaction (`begin(durable=False)`).
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
@@ -39,15 +40,23 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "checkin")
+        def _restore_full_sync(dbapi_conn: Any, record: Any) -> None:
+            # A connection that did a non-durable write goes back to the pool fsyncing again.
+            if record.info.pop(_RELAXED, False) and dbapi_conn is not None:
+                dbapi_conn.execute("PRAGMA synchronous=FULL")
+
         return engine
-    engine = create_engine(url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+    # A worker touches the database only from its thread pools, in short transactions: 20
+    # connections are plenty, and keep `workers × 20` under PostgreSQL's max_connections (100).
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
     @event.listens_for(engine, "connect")
     def _pg_naive_utc(dbapi_conn: Any, _record: Any) -> None:
-        # The tables hold naive UTC datetimes (`tables.utcnow`) but the schema's columns are
-        # `timestamptz`: read them back as naive UTC, and read naive parameters as UTC, so that
-        # Python comparisons (a paused model's `paused_until`) and SQL ones (heartbeats) agree
-        # whatever the server's TimeZone is.
+        # The tables hold naive UTC datetimes (`tables.utcnow`), but databases made by the first
+        # schema have `timestamptz` columns: read those back as naive UTC, and read naive
+        # parameters as UTC, so that Python comparisons (a paused model's `paused_until`) and
+        # SQL ones (heartbeats) agree whatever the server's TimeZone is.
         dbapi_conn.adapters.register_loader("timestamptz", _NaiveUTCLoader)
         with dbapi_conn.cursor() as cur:
             cur.execute("SET TIME ZONE 'UTC'")
@@ -62,6 +71,29 @@ class _NaiveUTCLoader(TimestamptzLoader):
     def load(self, data: Any) -> datetime:
         value = super().load(data)
         return value.astimezone(UTC).replace(tzinfo=None)
+
+
+_RELAXED = "arena_relaxed_sync"
+
+
+@contextlib.contextmanager
+def begin(engine: Engine, *, durable: bool = True) -> Iterator[Connection]:
+    """A Core transaction; `durable=False` commits without waiting for the disk.
+
+    For writes that a later durable commit supersedes, such as a streaming answer's periodic
+    saves: still atomic and safe from a killed process, but a power cut may undo the last ones.
+    SQLite: synchronous=NORMAL for this commit (the next FULL commit's fsync of the WAL covers
+    it too); PostgreSQL: synchronous_commit=off for this transaction. Without it each save is an
+    fsync, and with a few hundred live streams those fsyncs, not the CPU, would set the pace.
+    """
+    with engine.begin() as conn:
+        if not durable:
+            if conn.dialect.name == "sqlite":
+                conn.info[_RELAXED] = True
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            elif conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        yield conn
 
 
 @contextlib.contextmanager
@@ -107,6 +139,16 @@ def migrate(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with _migration_lock(engine), engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with _migration_lock(engine):
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        with engine.begin() as conn:
+            # Shared counters exist from the start, so bumping them is a plain UPDATE.
+            from arena.tables import Counter
+
+            if (
+                conn.execute(select(col(Counter.name)).where(col(Counter.name) == "votes")).first()
+                is None
+            ):
+                conn.execute(insert(Counter).values(name="votes", value=0))

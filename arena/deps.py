@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
+from arena.actions import Arena, Voter
 from arena.generation import Generator
 from arena.settings import Settings
 from arena.voters import VoterSigner
@@ -36,6 +37,17 @@ def get_signer(request: Request) -> VoterSigner:
     return signer
 
 
+def get_arena(request: Request) -> Arena:
+    """The app's parts that the voter actions use."""
+    state = request.app.state
+    return Arena(state.settings, state.engine, state.generator, getattr(state, "moderator", None))
+
+
+def get_voter_identity(request: Request) -> Voter:
+    """The voter (signed cookie) and the client IP of this request."""
+    return Voter(str(request.state.voter_id), str(request.state.client_ip))
+
+
 def get_voter(request: Request) -> str:
     """The voter id the middleware attached to this request."""
     return str(request.state.voter_id)
@@ -52,3 +64,5 @@ GeneratorDep = Annotated[Generator, Depends(get_generator)]
 SignerDep = Annotated[VoterSigner, Depends(get_signer)]
 VoterDep = Annotated[str, Depends(get_voter)]
 ClientIPDep = Annotated[str, Depends(get_client_ip)]
+ArenaDep = Annotated[Arena, Depends(get_arena)]
+VoterIdentityDep = Annotated[Voter, Depends(get_voter_identity)]

@@ -1,8 +1,9 @@
 """Model endpoints: validation, the models file, and which of file and database wins.
 
-The rule: `configs/models.toml` *seeds* the database at start. A name that is not in the database yet
-is added; a name that is already there is left exactly as it is, so edits made in the admin UI, the
-CLI or the API are never overwritten by a restart. To change a seeded model, edit it in the UI/CLI.
+The rule: `configs/models.toml` *seeds* the database at start. A name that is not in the database
+yet is added; a name that is already there is left exactly as it is, so edits made in the admin
+UI, the CLI or the API are never overwritten by a restart. To change a seeded model, edit it in
+the UI or with the CLI.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from arena.db import session_scope
 from arena.tables import Endpoint, utcnow
@@ -153,3 +154,59 @@ def resolve_api_key(endpoint: Endpoint, decrypt: Any = None) -> str:
         return str(decrypt(endpoint.api_key_encrypted))
     # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on one.
     return "sk-no-key"
+
+
+def check_weights(engine: Engine) -> list[str]:
+    """Refuse a negative or NaN weight among enabled models; warn when fewer than two can meet."""
+    from arena.matchmaking import Candidate, NotEnoughModels, validate
+
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Endpoint).where(col(Endpoint.enabled), col(Endpoint.retired).is_(False))
+        ).all()
+        candidates = [Candidate(e.id, e.weight) for e in rows if e.id is not None]
+    try:
+        validate(candidates)
+    except NotEnoughModels:
+        return ["fewer than two enabled models with a weight above 0: battles get 409 until then"]
+    return []
+
+
+def usable_models(entries: list[EndpointIn]) -> list[EndpointIn]:
+    """Enabled entries whose key, if they need one, is in the environment."""
+    return [
+        e for e in entries if e.enabled and (e.api_key_env is None or os.environ.get(e.api_key_env))
+    ]
+
+
+if __name__ == "__main__":
+    import sys
+
+    from arena.settings import load_settings
+
+    # `python -m arena.endpoints usable`: exit 0 when at least two models can be called, from the
+    # models file or from the database (models added in the admin UI or with the CLI).
+    settings = load_settings()
+    found = {e.name for e in usable_models(read_models_file(settings.models))}
+    if settings.database_url.startswith("sqlite:///") and not os.path.exists(
+        settings.database_url.removeprefix("sqlite:///")
+    ):
+        stored: set[str] = set()
+    else:
+        from arena.db import make_engine
+
+        with Session(make_engine(settings.database_url)) as session:
+            try:
+                stored = {
+                    e.name
+                    for e in drawable_endpoints(session)
+                    if e.source != "demo"
+                    and (
+                        e.api_key_env is None
+                        or e.api_key_encrypted
+                        or os.environ.get(e.api_key_env)
+                    )
+                }
+            except Exception:  # an old or foreign database: let `arena serve` migrate it
+                stored = set()
+    sys.exit(0 if sys.argv[1:] == ["usable"] and len(found | stored) >= 2 else 1)

@@ -22,9 +22,10 @@ from sqlmodel import col, select
 
 from arena import breaker
 from arena.battles import SIDES, BattleError, claim_turn, expire_orphans, owned_battle
-from arena.db import session_scope
+from arena.db import begin, session_scope
 from arena.endpoints import drawable_endpoints, resolve_api_key
 from arena.matchmaking import draw_replacement
+from arena.moderation import Moderator
 from arena.providers import (
     CallParams,
     Delta,
@@ -192,6 +193,10 @@ class TurnRun:
         saver = asyncio.create_task(self._save_periodically())
         try:
             await asyncio.gather(*self.side_tasks.values(), return_exceptions=True)
+            if self.gen.moderator is not None and all(
+                s.status == "done" for s in self.sides.values()
+            ):
+                await self._moderate()
         finally:
             saver.cancel()
             with contextlib.suppress(BaseException):
@@ -203,6 +208,22 @@ class TurnRun:
                 self.ended = TurnEnd(status)
                 self.publish(self.ended)
                 self.gen.runs.pop(self.battle_id, None)
+
+    async def _moderate(self) -> None:
+        """Check both answers with the moderation hook; a flagged one fails the battle."""
+        moderator = self.gen.moderator
+        assert moderator is not None
+        for side, st in self.sides.items():
+            verdict = await moderator.verdict(["".join(st.content)])
+            if not moderator.allows(verdict):
+                st.status = "failed"
+                st.error = (
+                    "This answer was withheld by the moderation filter."
+                    if verdict == "flagged"
+                    else "The moderation service is unavailable, so this answer cannot be shown."
+                )
+                st.error_detail = f"moderation: {verdict}"
+                self.publish(SideDone(side, st.status, st.error, "", None))
 
     def stop(self, *, by_voter: bool) -> None:
         """Stop both sides; a voter's stop keeps the partial answers as finished."""
@@ -231,7 +252,11 @@ class TurnRun:
                         else:
                             st.finish_reason = item.finish_reason
                             st.prompt_tokens = item.prompt_tokens
-                            st.completion_tokens = item.completion_tokens
+                            # Without a usage report (llama.cpp's server sends none), the
+                            # number of streamed pieces stands in: about one token each.
+                            st.completion_tokens = item.completion_tokens or (
+                                len(st.content) + len(st.reasoning)
+                            )
                     st.status = "done"
                     await asyncio.to_thread(breaker.record_success, gen.engine, st.endpoint_id)
                     return
@@ -319,7 +344,8 @@ class TurnRun:
         `persist_interval`, so it must stay cheap (ORM bulk updates cost several times more).
         """
         now = utcnow()
-        with self.gen.engine.begin() as conn:
+        # Periodic saves need not wait for the disk: the final save and the vote will.
+        with begin(self.gen.engine, durable=final is not None) as conn:
             for st in self.sides.values():
                 mark = (len(st.content), len(st.reasoning), st.status, st.endpoint_id)
                 if final is None and mark == st.saved_mark:
@@ -368,6 +394,7 @@ class Generator:
         self.default_max_tokens = default_max_tokens
         self.decrypt = decrypt
         self.runs: dict[str, TurnRun] = {}
+        self.moderator: Moderator | None = None
         self.clients: dict[tuple[str, str], AsyncOpenAI] = {}
         self.rng = random.Random()
         self.poll_interval = min(0.25, persist_interval)

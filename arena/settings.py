@@ -10,11 +10,14 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from arena.limits import Limits
+from arena.moderation import ModerationConfig
+
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis"}
 
 
 class Settings(BaseSettings):
-    """Every setting of the arena: the `[arena]` table of ARENA_CONFIG, or `ARENA_<NAME>`."""
+    """Every setting: the `[arena]` table of ARENA_CONFIG, or the env var `ARENA_<NAME>`."""
 
     model_config = SettingsConfigDict(env_prefix="ARENA_", extra="ignore")
 
@@ -22,7 +25,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./arena.db"
     config: Path = Path("configs/arena.toml")
     models: Path = Path("configs/models.toml")
-    # Secrets: the admin token opens /admin; the secret key signs cookies and encrypts typed API keys.
+    # Secrets: the admin token opens /admin; the secret key signs cookies and encrypts typed keys.
     admin_token: SecretStr | None = None
     secret_key: SecretStr | None = None
     environment: Literal["development", "production"] = "development"
@@ -44,8 +47,46 @@ class Settings(BaseSettings):
     breaker_failures: int = Field(3, ge=1)
     breaker_pause_minutes: float = Field(10.0, ge=0)
 
+    # Vote integrity: a vote whose answer names its own model is kept but does not count.
+    count_leaked_votes: bool = False
+    # Rate limits per hour (0 = none), per voter cookie and per client IP; 429 with Retry-After.
+    battles_per_voter_per_hour: int = Field(60, ge=0)
+    battles_per_ip_per_hour: int = Field(300, ge=0)
+    votes_per_voter_per_hour: int = Field(60, ge=0)
+    votes_per_ip_per_hour: int = Field(300, ge=0)
+    # Votes beyond this many in 24 hours from one voter are recorded but do not count.
+    counted_votes_per_voter_per_day: int = Field(100, ge=0)
+
+    # Moderation hook (off by default): an OpenAI-compatible /moderations endpoint checks the
+    # prompt and both answers; when it fails, "open" lets text through and "closed" refuses it.
+    moderation_enabled: bool = False
+    moderation_base_url: str = "https://api.openai.com/v1"
+    moderation_model: str = "omni-moderation-latest"
+    moderation_api_key_env: str | None = "OPENAI_API_KEY"
+    moderation_policy: Literal["open", "closed"] = "open"
+    moderation_timeout: float = Field(10.0, gt=0)
+
+    # Matchmaking (arena/matchmaking.py): which two models meet.
+    matchmaking: Literal["weighted", "active"] = "weighted"
+    active_rule: Literal["design", "ratings", "pairs"] = "design"
+    active_exploration: float = Field(0.2, ge=0, le=1)
+    active_horizon: int = Field(250, ge=1)
+    # New models are drawn `new_model_boost` times as often until they have this many battles.
+    new_model_battles: int = Field(300, ge=0)
+    new_model_boost: float = Field(3.0, gt=0)
+    # Model name -> rivals it should meet more often (by `target_boost`).
+    battle_targets: dict[str, list[str]] = Field(default_factory=dict)
+    target_boost: float = Field(3.0, gt=0)
+
     # Leaderboard.
     min_battles: int = Field(30, ge=0)
+    bootstrap_rounds: int = Field(1000, ge=10)
+    # Vote hygiene at ranking time (see arena/hygiene.py for the rules).
+    hygiene_repeated_prompts: bool = True
+    prompt_repeat_floor: int = Field(20, ge=1)
+    hygiene_anomalous_voters: bool = True
+    anomaly_min_votes: int = Field(10, ge=2)
+    anomaly_alpha: float = Field(0.01, gt=0, lt=1)
     leaderboard_refresh_seconds: float = Field(2.0, gt=0)
 
     # Front end: htmx from a CDN (pinned, SRI-checked), from web/static/vendor, or whichever exists.
@@ -74,6 +115,29 @@ class Settings(BaseSettings):
         if value is not None and value.get_secret_value().lower() in PLACEHOLDER_SECRETS:
             raise ValueError("ARENA_SECRET_KEY is a placeholder; set a real secret")
         return value
+
+    @property
+    def limits(self) -> Limits:
+        """The rate limits and the daily vote cap."""
+        return Limits(
+            battles_per_voter=self.battles_per_voter_per_hour,
+            battles_per_ip=self.battles_per_ip_per_hour,
+            votes_per_voter=self.votes_per_voter_per_hour,
+            votes_per_ip=self.votes_per_ip_per_hour,
+            counted_votes_per_voter_per_day=self.counted_votes_per_voter_per_day,
+        )
+
+    @property
+    def moderation(self) -> ModerationConfig:
+        """The moderation hook's settings."""
+        return ModerationConfig(
+            enabled=self.moderation_enabled,
+            base_url=self.moderation_base_url,
+            model=self.moderation_model,
+            api_key_env=self.moderation_api_key_env,
+            policy=self.moderation_policy,
+            timeout=self.moderation_timeout,
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -55,12 +55,14 @@ class Battle(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=32)
     voter_id: str = Field(index=True, max_length=64)
-    client_ip: str | None = Field(default=None, max_length=64)
+    client_ip: str | None = Field(default=None, max_length=64, index=True)
     model_a_id: int = Field(foreign_key="endpoint.id", index=True)
     model_b_id: int = Field(foreign_key="endpoint.id", index=True)
     # pending (turn not started) | streaming | ready | voted | failed
     status: str = Field(default="pending", max_length=16, index=True)
     anony: bool = True
+    # The `question_id` of a battle imported from a file (duplicates are skipped on import).
+    external_id: str | None = Field(default=None, max_length=200, unique=True)
     created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
@@ -116,13 +118,21 @@ class Vote(SQLModel, table=True):
     battle_id: str = Field(foreign_key="battle.id", unique=True, max_length=32)
     winner: str = Field(max_length=16)  # model_a | model_b | tie | tie (bothbad)
     voter_id: str = Field(index=True, max_length=64)
-    client_ip: str | None = Field(default=None, max_length=64)
+    client_ip: str | None = Field(default=None, max_length=64, index=True)
     model_a_id: int = Field(foreign_key="endpoint.id")
     model_b_id: int = Field(foreign_key="endpoint.id")
     anony: bool = True
     leaked: bool = False
     excluded: bool = False
     exclude_reason: str | None = Field(default=None, max_length=500)
+    # Whether it counts in the ratings: not excluded by an admin, not leaked, not over a cap.
+    counted: bool = Field(default=True, index=True)
+    # Rule-based tags of the conversation (language, code, long, multi-turn) for categories.
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Style features of both answers: tokens, headers, lists, bold for a, then for b.
+    style: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # A hash of the first prompt, to cap repeats of the same prompt at ranking time.
+    prompt_hash: str | None = Field(default=None, max_length=64, index=True)
     created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
@@ -133,10 +143,20 @@ class Meta(SQLModel, table=True):
     value: str = Field(sa_column=Column(Text, nullable=False))
 
 
+class Counter(SQLModel, table=True):
+    """A named integer every worker shares, e.g. the version of the votes (bumped on change)."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = 0
+
+
 class LeaderboardCache(SQLModel, table=True):
-    """A computed leaderboard, shared by all workers, keyed by its options and the vote count."""
+    """A computed leaderboard shared by all workers, keyed by its options, for one votes version."""
 
     key: str = Field(primary_key=True, max_length=200)
-    vote_count: int = 0
+    version: int = 0
     payload: str = Field(sa_column=Column(Text, nullable=False))
     computed_at: NaiveDatetime = Field(default_factory=utcnow)
+    last_requested_at: NaiveDatetime = Field(default_factory=utcnow)
+    # A worker recomputing it holds this lease so the others do not compute the same thing.
+    computing_until: NaiveDatetime | None = None

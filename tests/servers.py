@@ -15,6 +15,7 @@ class ThreadedServer:
     """A real HTTP server for an app: `with ThreadedServer(app) as srv: srv.url`."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+        self.app = app
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))
@@ -26,6 +27,8 @@ class ThreadedServer:
             lifespan="on",
             timeout_graceful_shutdown=3,
             ws="none",
+            # The arena decides which proxy headers to trust (ARENA_TRUSTED_PROXY_HEADERS).
+            proxy_headers=False,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(

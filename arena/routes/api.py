@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from arena import battles
+from arena import actions, battles
 from arena.battles import BattleError
-from arena.deps import ClientIPDep, EngineDep, GeneratorDep, SettingsDep, VoterDep
+from arena.deps import ArenaDep, EngineDep, GeneratorDep, VoterDep, VoterIdentityDep
 from arena.sse import SSE_HEADERS, encode, json_frame
 
 
@@ -40,38 +40,10 @@ class VoteIn(BaseModel):
     winner: str = Field(description="model_a | model_b | tie | tie (bothbad)")
 
 
-def clean_prompt(prompt: str, max_chars: int) -> str:
-    """The prompt, checked: not blank, not over the limit, no NUL bytes."""
-    text = prompt.replace("\x00", "")
-    if not text.strip():
-        raise BattleError(422, "The prompt is empty.")
-    if len(text) > max_chars:
-        raise BattleError(
-            422, f"The prompt is {len(text):,} characters; the limit is {max_chars:,}."
-        )
-    return text
-
-
 @router.post("/battles", status_code=201, dependencies=JSON_ONLY)
-async def create_battle(
-    body: PromptIn,
-    settings: SettingsDep,
-    engine: EngineDep,
-    gen: GeneratorDep,
-    voter: VoterDep,
-    ip: ClientIPDep,
-) -> dict[str, Any]:
+async def create_battle(body: PromptIn, arena: ArenaDep, voter: VoterIdentityDep) -> dict[str, Any]:
     """Start a battle between two anonymous models; stream it from `stream_url`."""
-    prompt = clean_prompt(body.prompt, settings.max_prompt_chars)
-    battle_id = await asyncio.to_thread(
-        battles.create_battle,
-        engine,
-        voter_id=voter,
-        prompt=prompt,
-        client_ip=ip,
-        claim=True,
-    )
-    await gen.start(battle_id)  # the models start answering before the browser asks
+    battle_id = await actions.start_battle(arena, voter, body.prompt)
     return {
         "battle_id": battle_id,
         "status": "streaming",
@@ -97,25 +69,10 @@ async def get_battle(battle_id: str, engine: EngineDep, voter: VoterDep) -> dict
 
 @router.post("/battles/{battle_id}/turns", status_code=202, dependencies=JSON_ONLY)
 async def add_turn(
-    battle_id: str,
-    body: PromptIn,
-    settings: SettingsDep,
-    engine: EngineDep,
-    gen: GeneratorDep,
-    voter: VoterDep,
+    battle_id: str, body: PromptIn, arena: ArenaDep, voter: VoterIdentityDep
 ) -> dict[str, Any]:
     """Ask both models a follow-up question (each gets its own conversation so far)."""
-    prompt = clean_prompt(body.prompt, settings.max_prompt_chars)
-    index = await asyncio.to_thread(
-        battles.add_turn,
-        engine,
-        battle_id=battle_id,
-        voter_id=voter,
-        prompt=prompt,
-        max_turns=settings.max_turns,
-        claim=True,
-    )
-    await gen.start(battle_id)
+    index = await actions.follow_up(arena, voter, battle_id, body.prompt)
     return {
         "battle_id": battle_id,
         "turn": index,
@@ -133,17 +90,10 @@ async def stop_battle(battle_id: str, gen: GeneratorDep, voter: VoterDep) -> dic
 
 @router.post("/battles/{battle_id}/vote", dependencies=JSON_ONLY)
 async def vote(
-    battle_id: str, body: VoteIn, engine: EngineDep, voter: VoterDep, ip: ClientIPDep
+    battle_id: str, body: VoteIn, arena: ArenaDep, voter: VoterIdentityDep
 ) -> dict[str, Any]:
     """Vote once; the answer reveals both models' names."""
-    result = await asyncio.to_thread(
-        battles.cast_vote,
-        engine,
-        battle_id=battle_id,
-        voter_id=voter,
-        winner=body.winner,
-        client_ip=ip,
-    )
+    result = await actions.vote(arena, voter, battle_id, body.winner)
     return {
         "battle_id": battle_id,
         "model_a": result.model_a,

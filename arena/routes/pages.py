@@ -10,14 +10,22 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
-from arena import battles
+from arena import actions, battles
 from arena.assets import script_tags
 from arena.battles import BattleError
-from arena.deps import ClientIPDep, EngineDep, GeneratorDep, SettingsDep, SignerDep, VoterDep
+from arena.deps import (
+    ArenaDep,
+    EngineDep,
+    GeneratorDep,
+    SettingsDep,
+    SignerDep,
+    VoterDep,
+    VoterIdentityDep,
+)
 from arena.endpoints import drawable_endpoints
 from arena.generation import Event, SideDone, TextEvent, TurnEnd
+from arena.limits import RateLimited
 from arena.markdown import render_markdown, render_plain
-from arena.routes.api import clean_prompt
 from arena.sse import PING, SSE_HEADERS, encode, frame
 
 router = APIRouter(include_in_schema=False)
@@ -65,6 +73,8 @@ def error_fragment(request: Request, exc: BattleError) -> HTMLResponse:
     if not request.headers.get("hx-request"):
         return render(request, "error.html", status=exc.status, message=exc.detail)
     response = render(request, "_error.html", status=exc.status, message=exc.detail)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
     # Whatever the form targeted, the message goes to the page's flash area.
     response.headers["HX-Retarget"] = "#flash"
     response.headers["HX-Reswap"] = "innerHTML"
@@ -85,28 +95,13 @@ async def arena_page(request: Request, engine: EngineDep, settings: SettingsDep)
 
 @router.post("/battles", dependencies=CSRF)
 async def start_battle(
-    request: Request,
-    prompt: Annotated[str, Form()],
-    settings: SettingsDep,
-    engine: EngineDep,
-    gen: GeneratorDep,
-    voter: VoterDep,
-    ip: ClientIPDep,
+    request: Request, prompt: Annotated[str, Form()], arena: ArenaDep, voter: VoterIdentityDep
 ) -> Response:
     """Start a battle from the prompt form."""
     try:
-        text = clean_prompt(prompt, settings.max_prompt_chars)
-        battle_id = await asyncio.to_thread(
-            battles.create_battle,
-            engine,
-            voter_id=voter,
-            prompt=text,
-            client_ip=ip,
-            claim=True,
-        )
-        await gen.start(battle_id)
+        battle_id = await actions.start_battle(arena, voter, prompt)
         view = await asyncio.to_thread(
-            battles.battle_view, engine, battle_id=battle_id, voter_id=voter
+            battles.battle_view, arena.engine, battle_id=battle_id, voter_id=voter.id
         )
     except BattleError as exc:
         return error_fragment(request, exc)
@@ -143,6 +138,8 @@ async def battle_events(
     except BattleError as exc:
         return Response(status_code=exc.status)
     templates = request.app.state.templates
+    # The forms that arrive with the end of the turn work without htmx's header too.
+    csrf = request.app.state.signer.csrf_token(voter)
 
     def html_frame(ev: Event) -> bytes:
         if isinstance(ev, TextEvent):
@@ -163,7 +160,7 @@ async def battle_events(
             return frame(f"{ev.side}-done", html)
         if isinstance(ev, TurnEnd):
             html = templates.get_template("_controls.html").render(
-                battle_id=battle_id, state=ev.status
+                battle_id=battle_id, state=ev.status, csrf=csrf
             )
             return frame("end", html)
         return PING
@@ -178,26 +175,14 @@ async def follow_up(
     request: Request,
     battle_id: str,
     prompt: Annotated[str, Form()],
-    settings: SettingsDep,
-    engine: EngineDep,
-    gen: GeneratorDep,
-    voter: VoterDep,
+    arena: ArenaDep,
+    voter: VoterIdentityDep,
 ) -> Response:
     """Ask both models a follow-up question."""
     try:
-        text = clean_prompt(prompt, settings.max_prompt_chars)
-        await asyncio.to_thread(
-            battles.add_turn,
-            engine,
-            battle_id=battle_id,
-            voter_id=voter,
-            prompt=text,
-            max_turns=settings.max_turns,
-            claim=True,
-        )
-        await gen.start(battle_id)
+        await actions.follow_up(arena, voter, battle_id, prompt)
         view = await asyncio.to_thread(
-            battles.battle_view, engine, battle_id=battle_id, voter_id=voter
+            battles.battle_view, arena.engine, battle_id=battle_id, voter_id=voter.id
         )
     except BattleError as exc:
         return error_fragment(request, exc)
@@ -221,20 +206,12 @@ async def vote(
     request: Request,
     battle_id: str,
     winner: Annotated[str, Form()],
-    engine: EngineDep,
-    voter: VoterDep,
-    ip: ClientIPDep,
+    arena: ArenaDep,
+    voter: VoterIdentityDep,
 ) -> Response:
     """Vote, then reveal both names."""
     try:
-        result = await asyncio.to_thread(
-            battles.cast_vote,
-            engine,
-            battle_id=battle_id,
-            voter_id=voter,
-            winner=winner,
-            client_ip=ip,
-        )
+        result = await actions.vote(arena, voter, battle_id, winner)
     except BattleError as exc:
         return error_fragment(request, exc)
     if not request.headers.get("hx-request"):

@@ -1,0 +1,229 @@
+"""The live leaderboard: votes show up, the page's structure, the exports parse back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import MODELS, read_events
+from tests.fake_openai import Behavior, FakeOpenAI
+
+
+def battle_and_vote(client: httpx.Client, winner_name: str | None, prompt: str = "hi") -> dict[
+    str, Any
+]:
+    """One whole battle through the API; vote for `winner_name` (or tie when None)."""
+    r = client.post("/api/battles", json={"prompt": prompt})
+    assert r.status_code == 201, r.text
+    battle = r.json()["battle_id"]
+    read_events(client, f"/api/battles/{battle}/stream")
+    # The side of each model is only known after the vote, so vote by asking the server which
+    # side is which is not possible: vote tie first when no winner is wanted.
+    if winner_name is None:
+        return client.post(f"/api/battles/{battle}/vote", json={"winner": "tie"}).json()
+    # Which side holds the wanted model is hidden; a private lookup would defeat the blindness,
+    # so the tests make both models answer differently and vote by content.
+    state = client.get(f"/api/battles/{battle}").json()
+    side = "a" if state["turns"][0]["a"]["content"].startswith(winner_name) else "b"
+    return client.post(f"/api/battles/{battle}/vote", json={"winner": f"model_{side}"}).json()
+
+
+def leaderboard(client: httpx.Client, **params: Any) -> dict[str, Any]:
+    r = client.get("/api/leaderboard", params=params)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def wait_for_battles(client: httpx.Client, n: int, **params: Any) -> dict[str, Any]:
+    """The leaderboard once it counts n battles (the contract allows 5 seconds)."""
+    deadline = time.monotonic() + 10
+    while True:
+        data = leaderboard(client, **params)
+        if data["total_battles"] >= n or time.monotonic() > deadline:
+            return data
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def labelled(fake: FakeOpenAI) -> FakeOpenAI:
+    """Each model starts its answer with its own arena name, so tests can vote by content."""
+    for name, model_id in MODELS.items():
+        fake.set_behavior(model_id, Behavior(reply=f"{name}: here is my answer."))
+    return fake
+
+
+def test_votes_reach_the_leaderboard(
+    arena_server: Any, labelled: FakeOpenAI
+) -> None:
+    with arena_server(count_leaked_votes=True, leaderboard_refresh_seconds=0.5) as srv, \
+            httpx.Client(base_url=srv.url, timeout=30) as c:
+        empty = leaderboard(c)
+        assert empty["total_battles"] == 0 and empty["models"] == []
+        for _ in range(3):
+            battle_and_vote(c, "alpha")
+        battle_and_vote(c, None)
+        data = wait_for_battles(c, 4)
+        assert data["total_battles"] == 4
+        assert [m["model"] for m in data["models"]] == ["alpha", "beta"]
+        alpha, beta = data["models"]
+        assert (alpha["wins"], alpha["losses"], alpha["ties"]) == (3, 0, 1)
+        assert (beta["wins"], beta["losses"], beta["ties"]) == (0, 3, 1)
+        assert alpha["rank"] == 1 and beta["rank"] == 2
+        assert alpha["preliminary"] and beta["preliminary"]
+        assert data["method"] == "bt" and data["ci"] == "sandwich"
+        assert set(data) >= {"generated_at", "total_battles", "style_control", "category", "models"}
+        for m in data["models"]:
+            assert m["ci_lower"] <= m["rating"] <= m["ci_upper"]
+        assert alpha["rating"] + beta["rating"] == pytest.approx(2000, abs=1e-6)
+
+
+LMSYS_ROWS: list[dict[str, Any]] = [
+    {"question_id": f"q{i}", "model_a": a, "model_b": b, "winner": w, "anony": True,
+     "tstamp": 1_700_000_000 + i, "judge": f"arena_user_{i % 7}", "language": "English",
+     "turn": 1, "unknown_key": {"nested": [1, 2]},
+     "conversation_a": [{"role": "user", "content": f"question {i}"},
+                        {"role": "assistant", "content": "## Title\n- one\n- **two**"}],
+     "conversation_b": [{"role": "user", "content": f"question {i}"},
+                        {"role": "assistant", "content": "plain answer"}],
+     "conv_metadata": {"sum_assistant_a_tokens": 40, "sum_assistant_b_tokens": 10,
+                       "header_count_a": {"h1": 0, "h2": 1, "h3": 0, "h4": 0, "h5": 0, "h6": 0},
+                       "header_count_b": {"h1": 0, "h2": 0, "h3": 0, "h4": 0, "h5": 0, "h6": 0},
+                       "list_count_a": {"ordered": 0, "unordered": 2},
+                       "list_count_b": {"ordered": 0, "unordered": 0},
+                       "bold_count_a": {"**": 1, "__": 0}, "bold_count_b": {"**": 0, "__": 0}}}
+    for i, (a, b, w) in enumerate(
+        [("gpt-x", "qwen-y", "model_a"), ("qwen-y", "gpt-x", "model_b"),
+         ("gpt-x", "llama-z", "tie"), ("llama-z", "qwen-y", "tie (bothbad)"),
+         ("qwen-y", "llama-z", "model_a"), ("gpt-x", "llama-z", "model_a"),
+         ("llama-z", "gpt-x", "model_a"), ("qwen-y", "gpt-x", "model_a")] * 5
+    )
+]
+
+
+def write_jsonl(path: Any, rows: list[Any]) -> Any:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_lmsys_file_imports_and_ranks(arena_server: Any, tmp_path: Any) -> None:
+    from arena.battlefiles import import_battles
+    from ratings import compute_leaderboard, load_battles
+
+    rows = [*LMSYS_ROWS, {**LMSYS_ROWS[0], "question_id": "private", "anony": False}]
+    for path in (write_jsonl(tmp_path / "b.jsonl", rows), tmp_path / "b.json"):
+        if path.suffix == ".json":
+            path.write_text(json.dumps(rows))
+        with arena_server() as srv, httpx.Client(base_url=srv.url) as c:
+            report = import_battles(srv.app.state.engine, path)
+            # The second file holds the same battles: all of them are duplicates then.
+            assert (report.imported, report.duplicates, report.rejected) in (
+                (41, 0, []), (0, 41, [])
+            )
+            assert report.total == 41
+            data = wait_for_battles(c, 40)
+        expected = compute_leaderboard(load_battles(path).battles, min_battles=30)
+        assert data["total_battles"] == expected.total_battles == 40
+        got = {m["model"]: m["rating"] for m in data["models"]}
+        for m in expected.models:
+            assert got[m.model] == pytest.approx(m.rating, abs=1e-6)
+
+
+@pytest.fixture
+def seeded(arena_server: Any, tmp_path: Any) -> Any:
+    """A running arena holding the LMSYS-style battles above."""
+    from arena.battlefiles import import_battles
+
+    with arena_server(min_battles=15) as srv, httpx.Client(base_url=srv.url) as c:
+        import_battles(srv.app.state.engine, write_jsonl(tmp_path / "seed.jsonl", LMSYS_ROWS))
+        wait_for_battles(c, 40)
+        yield c
+
+
+def test_page_structure(seeded: httpx.Client) -> None:
+    page = seeded.get("/leaderboard")
+    assert page.status_code == 200
+    html = page.text
+    data = leaderboard(seeded)
+    rows = re.findall(r'<tr data-model="([^"]+)" class="status-(\w+)">', html)
+    # Imported models are retired: hidden by default, shown with the toggle.
+    assert rows == []
+    html = seeded.get("/leaderboard", params={"show": "all"}).text
+    rows = re.findall(r'<tr data-model="([^"]+)" class="status-(\w+)">', html)
+    assert [r[0] for r in rows] == [m["model"] for m in data["models"]]
+    assert {r[1] for r in rows} == {"retired"}
+    for m in data["models"]:
+        up, down = round(m["ci_upper"] - m["rating"]), round(m["rating"] - m["ci_lower"])
+        assert f"+{up} / −{down}" in html
+    # Every model here has at least 25 battles, over the fixture's minimum of 15.
+    assert "badge prelim" not in html
+    assert 'name="style_control"' in html and 'name="category"' in html and 'name="show"' in html
+    assert html.count('<rect class="cell"') == 2 * 3 * 2  # two heatmaps, 3×2 off-diagonal cells
+    assert "<title>gpt-x vs qwen-y: wins" in html
+    assert 'class="chart intervals"' in html
+    # Sorting by a column, and the htmx partial alone.
+    by_battles = seeded.get("/leaderboard", params={"show": "all", "sort": "model", "dir": "desc"})
+    names = re.findall(r'<tr data-model="([^"]+)"', by_battles.text)
+    assert names == sorted(names, reverse=True)
+    partial = seeded.get("/leaderboard", params={"show": "all"}, headers={"HX-Request": "true"})
+    assert partial.text.lstrip().startswith('<div id="board"') and "<html" not in partial.text
+
+
+def test_preliminary_badge(arena_server: Any, tmp_path: Any) -> None:
+    from arena.battlefiles import import_battles
+
+    # gpt-x has 30 battles, the other two 25 each.
+    with arena_server(min_battles=26) as srv, httpx.Client(base_url=srv.url) as c:
+        import_battles(srv.app.state.engine, write_jsonl(tmp_path / "seed.jsonl", LMSYS_ROWS))
+        data = wait_for_battles(c, 40)
+        html = c.get("/leaderboard", params={"show": "all"}).text
+    prelim = {m["model"] for m in data["models"] if m["preliminary"]}
+    assert prelim == {"qwen-y", "llama-z"}
+    assert html.count("badge prelim") == len(prelim)
+
+
+def test_exports_parse_back(seeded: httpx.Client) -> None:
+    data = leaderboard(seeded)
+    as_json = seeded.get("/leaderboard.json")
+    assert "attachment" in as_json.headers["content-disposition"]
+    assert as_json.json()["models"] == data["models"]
+    rows = list(csv.DictReader(io.StringIO(seeded.get("/leaderboard.csv").text)))
+    api_csv = list(csv.DictReader(io.StringIO(
+        seeded.get("/api/leaderboard", params={"format": "csv"}).text)))
+    assert rows == api_csv
+    md = seeded.get("/leaderboard.md").text.strip().splitlines()
+    header = [c.strip() for c in md[0].strip("|").split("|")]
+    assert header == list(rows[0].keys())
+    assert len(md) == 2 + len(data["models"])
+    for row, md_line, m in zip(rows, md[2:], data["models"], strict=True):
+        cells = [c.strip() for c in md_line.strip("|").split("|")]
+        assert cells == list(row.values())
+        assert row["model"] == m["model"]
+        assert float(row["rating"]) == pytest.approx(m["rating"], abs=0.005)
+        assert float(row["ci_lower"]) == pytest.approx(m["ci_lower"], abs=0.005)
+        assert float(row["ci_upper"]) == pytest.approx(m["ci_upper"], abs=0.005)
+        for key in ("rank", "rank_ub", "battles", "wins", "losses", "ties"):
+            assert int(row[key]) == m[key]
+        assert float(row["win_rate"]) == pytest.approx(m["win_rate"], abs=5e-5)
+        assert row["preliminary"] == str(m["preliminary"]).lower()
+
+
+def test_toggles_change_the_fit(seeded: httpx.Client) -> None:
+    styled = leaderboard(seeded, style_control="true")
+    assert styled["style_control"] is True
+    assert set(styled["style_coefficients"]) >= {"tokens", "headers", "lists", "bold"}
+    # Category "english": every imported row says language English.
+    english = leaderboard(seeded, category="english")
+    assert english["category"] == "english" and english["total_battles"] == 40
+    code = leaderboard(seeded, category="code")
+    assert code["total_battles"] == 0 and code["models"] == []
+    r = seeded.get("/api/leaderboard", params={"category": "klingon"})
+    assert r.status_code == 422 and "klingon" in r.json()["detail"]
+    html = seeded.get("/leaderboard", params={"category": "code"}).text
+    assert "No votes yet in this category" in html
