@@ -15,6 +15,7 @@ from arena import battles
 from arena.errors import BattleError
 from arena.generation import Generator
 from arena.moderation import Moderator
+from arena.pairing import PairingCache
 from arena.settings import Settings
 
 
@@ -26,6 +27,7 @@ class Arena:
     engine: Engine
     generator: Generator
     moderator: Moderator | None = None
+    pairing: PairingCache | None = None
 
 
 @dataclass(frozen=True)
@@ -62,18 +64,18 @@ async def start_battle(arena: Arena, voter: Voter, prompt: str) -> str:
     """Draw two models for a new battle and start both answers; returns the battle id."""
     text = clean_prompt(prompt, arena.settings.max_prompt_chars)
     await _moderate_prompt(arena, text)
-    battle_id = await asyncio.to_thread(
+    new = await asyncio.to_thread(
         battles.create_battle,
         arena.engine,
         voter_id=voter.id,
         prompt=text,
         client_ip=voter.ip,
-        claim=True,
         limits=arena.settings.limits,
         settings=arena.settings,
+        pairing=arena.pairing,
     )
-    await arena.generator.start(battle_id)  # the models start answering before the browser asks
-    return battle_id
+    arena.generator.start(new)  # the models start answering before the browser asks
+    return new.battle_id
 
 
 async def follow_up(arena: Arena, voter: Voter, battle_id: str, prompt: str) -> int:
@@ -89,7 +91,7 @@ async def follow_up(arena: Arena, voter: Voter, battle_id: str, prompt: str) -> 
         max_turns=arena.settings.max_turns,
         claim=True,
     )
-    await arena.generator.start(battle_id)
+    await arena.generator.start_stored(battle_id)
     return index
 
 

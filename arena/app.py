@@ -27,6 +27,7 @@ from arena.leaderboard import ranking_config
 from arena.leaderboard import refresher as leaderboard_refresher
 from arena.limits import RateLimited
 from arena.moderation import Moderator
+from arena.pairing import PairingCache
 from arena.providers import Timeouts
 from arena.security import SecurityHeaders
 from arena.settings import Settings, load_settings
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         moderator = Moderator(settings.moderation) if settings.moderation_enabled else None
         app.state.moderator = generator.moderator = moderator
         app.state.vote_cache = vote_cache = VoteCache()
+        app.state.pairing = PairingCache()
         refresher = asyncio.create_task(
             leaderboard_refresher(
                 engine, ranking_config(settings), settings.leaderboard_refresh_seconds, vote_cache

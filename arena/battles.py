@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from arena.db import session_scope
@@ -21,15 +21,8 @@ from arena.endpoints import drawable_endpoints
 from arena.errors import BattleError as BattleError
 from arena.leaks import find_leak, identity_terms
 from arena.limits import Limits, check, over_daily_cap
-from arena.matchmaking import (
-    ActiveStats,
-    Candidate,
-    NotEnoughModels,
-    Policy,
-    active_stats,
-    draw_battle_pair,
-    pair_tables,
-)
+from arena.matchmaking import NotEnoughModels, draw_battle_pair
+from arena.pairing import PairingCache, matchmaking_inputs
 from arena.settings import Settings
 from arena.tables import Answer, Battle, Counter, Endpoint, Turn, Vote, utcnow
 from arena.tags import conversation_tags, prompt_hash, style_vector
@@ -44,6 +37,19 @@ def new_battle_id() -> str:
     return secrets.token_hex(12)
 
 
+@dataclass(frozen=True)
+class NewTurn:
+    """A turn just stored as claimed: what its generator needs, without reading it back."""
+
+    battle_id: str
+    voter_id: str
+    turn_id: int
+    index: int
+    prompt: str
+    answers: dict[str, int]  # side -> Answer.id
+    endpoints: dict[str, Endpoint]  # side -> its model (detached)
+
+
 def create_battle(
     engine: Engine,
     *,
@@ -51,20 +57,18 @@ def create_battle(
     prompt: str,
     client_ip: str | None = None,
     rng: random.Random | None = None,
-    claim: bool = False,
     limits: Limits | None = None,
     settings: Settings | None = None,
-) -> str:
-    """Draw two models, store the battle and its first turn, and return the battle id.
-
-    With `claim`, the caller will generate the turn itself right away: it is stored as already
-    claimed, which saves the separate claiming transaction.
-    """
+    pairing: PairingCache | None = None,
+) -> NewTurn:
+    """Draw two models, store the battle with its first turn claimed by the caller, who
+    generates it right away (no separate claiming transaction)."""
     rng = rng or random.Random()
     with session_scope(engine) as session:
         if limits is not None:
             check(session, what="battles", voter_id=voter_id, client_ip=client_ip, limits=limits)
-        candidates, policy, stats = matchmaking_inputs(session, settings)
+        endpoints = [e for e in drawable_endpoints(session) if e.id is not None]
+        candidates, policy, stats = matchmaking_inputs(session, settings, endpoints, pairing)
         try:
             a, b = draw_battle_pair(candidates, policy, rng, stats)
         except NotEnoughModels:
@@ -74,61 +78,25 @@ def create_battle(
                 "an admin can add or enable them at /admin or with `arena models add`.",
             ) from None
         battle = Battle(
-            id=new_battle_id(), voter_id=voter_id, client_ip=client_ip, model_a_id=a, model_b_id=b
+            id=new_battle_id(),
+            voter_id=voter_id,
+            client_ip=client_ip,
+            model_a_id=a,
+            model_b_id=b,
+            status="streaming",
         )
-        if claim:
-            battle.status = "streaming"
         session.add(battle)
-        _add_turn(session, battle, index=0, prompt=prompt, claim=claim)
-        return battle.id
+        turn_id, answers = _add_turn(session, battle, index=0, prompt=prompt, claim=True)
+        by_id = {e.id: e for e in endpoints}
+        return NewTurn(
+            battle.id, voter_id, turn_id, 0, prompt, answers, {"a": by_id[a], "b": by_id[b]}
+        )
 
 
-def matchmaking_inputs(
-    session: Session, settings: Settings | None = None
-) -> tuple[list[Candidate], Policy, ActiveStats | None]:
-    """The drawable models, the policy and (in active mode) the vote statistics, read now."""
-    endpoints = [e for e in drawable_endpoints(session) if e.id is not None]
-    if settings is None:
-        return [Candidate(e.id, e.weight) for e in endpoints if e.id is not None], Policy(), None
-    rows = [
-        (int(a), int(b), str(winner), int(n))
-        for a, b, winner, n in session.exec(
-            select(Vote.model_a_id, Vote.model_b_id, Vote.winner, func.count())
-            .where(col(Vote.counted), col(Vote.anony))
-            .group_by(col(Vote.model_a_id), col(Vote.model_b_id), col(Vote.winner))
-        ).all()
-    ]
-    played: dict[int, int] = {}
-    for a, b, _, n in rows:
-        played[a] = played.get(a, 0) + n
-        played[b] = played.get(b, 0) + n
-    candidates = [
-        Candidate(e.id, e.weight, played.get(e.id, 0)) for e in endpoints if e.id is not None
-    ]
-    by_name = {e.name: e.id for e in endpoints if e.id is not None}
-    policy = Policy(
-        mode=settings.matchmaking,
-        active_rule=settings.active_rule,
-        exploration=settings.active_exploration,
-        new_model_battles=settings.new_model_battles,
-        new_model_boost=settings.new_model_boost,
-        targets={
-            by_name[name]: [by_name[r] for r in rivals if r in by_name]
-            for name, rivals in settings.battle_targets.items()
-            if name in by_name
-        },
-        target_boost=settings.target_boost,
-    )
-    stats = None
-    if policy.mode == "active":
-        # Every model with votes, drawable or not: paused models are still on the leaderboard.
-        known = sorted({c.id for c in candidates} | {r[0] for r in rows} | {r[1] for r in rows})
-        wins, ties = pair_tables(known, rows)
-        stats = active_stats(known, wins, ties, horizon=settings.active_horizon)
-    return candidates, policy, stats
-
-
-def _add_turn(session: Session, battle: Battle, *, index: int, prompt: str, claim: bool) -> None:
+def _add_turn(
+    session: Session, battle: Battle, *, index: int, prompt: str, claim: bool
+) -> tuple[int, dict[str, int]]:
+    """Store a turn and its two empty answers; returns the turn id and the answer ids."""
     turn = Turn(battle_id=battle.id, index=index, prompt=prompt)
     if claim:
         turn.status = "streaming"
@@ -136,8 +104,13 @@ def _add_turn(session: Session, battle: Battle, *, index: int, prompt: str, clai
     session.add(turn)
     session.flush()
     assert turn.id is not None
-    session.add(Answer(turn_id=turn.id, side="a", endpoint_id=battle.model_a_id))
-    session.add(Answer(turn_id=turn.id, side="b", endpoint_id=battle.model_b_id))
+    answers = {
+        "a": Answer(turn_id=turn.id, side="a", endpoint_id=battle.model_a_id),
+        "b": Answer(turn_id=turn.id, side="b", endpoint_id=battle.model_b_id),
+    }
+    session.add_all(answers.values())
+    session.flush()
+    return turn.id, {side: a.id or 0 for side, a in answers.items()}
 
 
 def owned_battle(session: Session, battle_id: str, voter_id: str) -> Battle:

@@ -40,7 +40,13 @@ def get_signer(request: Request) -> VoterSigner:
 def get_arena(request: Request) -> Arena:
     """The app's parts that the voter actions use."""
     state = request.app.state
-    return Arena(state.settings, state.engine, state.generator, getattr(state, "moderator", None))
+    return Arena(
+        state.settings,
+        state.engine,
+        state.generator,
+        getattr(state, "moderator", None),
+        getattr(state, "pairing", None),
+    )
 
 
 def get_voter_identity(request: Request) -> Voter:

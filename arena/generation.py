@@ -21,7 +21,14 @@ from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
 from arena import breaker
-from arena.battles import SIDES, BattleError, claim_turn, expire_orphans, owned_battle
+from arena.battles import (
+    SIDES,
+    BattleError,
+    NewTurn,
+    claim_turn,
+    expire_orphans,
+    owned_battle,
+)
 from arena.db import begin, session_scope
 from arena.endpoints import drawable_endpoints, resolve_api_key
 from arena.matchmaking import draw_replacement
@@ -122,10 +129,17 @@ class TurnRun:
     """One turn being generated in this process."""
 
     def __init__(
-        self, gen: Generator, battle_id: str, turn_id: int, index: int, sides: dict[str, SideState]
+        self,
+        gen: Generator,
+        battle_id: str,
+        turn_id: int,
+        index: int,
+        sides: dict[str, SideState],
+        voter_id: str,
     ) -> None:
         self.gen, self.battle_id, self.turn_id, self.index = gen, battle_id, turn_id, index
         self.sides = sides
+        self.voter_id = voter_id
         self.subscribers: set[asyncio.Queue[Event]] = set()
         self.ended: TurnEnd | None = None
         self.stopping = False
@@ -419,7 +433,23 @@ class Generator:
             extra_body=dict(e.extra_body or {}),
         )
 
-    async def start(self, battle_id: str) -> None:
+    def start(self, new: NewTurn) -> None:
+        """Generate a first turn the caller has just stored, claimed (no history to read)."""
+        sides: dict[str, SideState] = {}
+        for side in SIDES:
+            endpoint = new.endpoints[side]
+            params = self.params_for(endpoint)
+            sides[side] = SideState(
+                answer_id=new.answers[side],
+                endpoint_id=endpoint.id or 0,
+                params=params,
+                messages=build_messages(params.system_prompt, [], new.prompt),
+            )
+        run = TurnRun(self, new.battle_id, new.turn_id, new.index, sides, new.voter_id)
+        self.runs[new.battle_id] = run
+        run.task = asyncio.create_task(run.run())
+
+    async def start_stored(self, battle_id: str) -> None:
         """Generate the battle's current turn, which the caller stored already claimed."""
         turn_id, _ = await asyncio.to_thread(self._current_turn, battle_id, None)
         try:
@@ -432,6 +462,10 @@ class Generator:
 
     async def open(self, battle_id: str, voter_id: str) -> AsyncIterator[list[Event]]:
         """Check access, start the current turn if nobody has, and return its events in batches."""
+        run = self.runs.get(battle_id)
+        if run is not None and run.voter_id == voter_id:
+            # Generated here, for this voter: follow it live without asking the database.
+            return run.follow()
         turn_id = await self._start_pending(battle_id, voter_id)
         run = self.runs.get(battle_id)
         if run is not None and run.turn_id == turn_id:
@@ -533,7 +567,9 @@ class Generator:
                     messages=build_messages(params.system_prompt, history, turn.prompt),
                     status="streaming",
                 )
-            return TurnRun(self, battle_id, turn_id, turn.index, sides)
+            battle = session.get(Battle, battle_id)
+            assert battle is not None
+            return TurnRun(self, battle_id, turn_id, turn.index, sides, battle.voter_id)
 
     def _read_turn(self, turn_id: int) -> tuple[Turn, list[Answer], str]:
         with session_scope(self.engine) as session:

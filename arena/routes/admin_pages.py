@@ -23,10 +23,11 @@ from arena.admin.deps import PageAdminDep as AdminDep
 from arena.admin.forms import endpoint_fields, endpoint_values, form_values, preset_values
 from arena.admin.presets import PRESETS, get_preset
 from arena.admin.testing import probe_endpoint, probe_params, probe_timeouts
-from arena.battles import BattleError, matchmaking_inputs
+from arena.battles import BattleError
 from arena.db import session_scope
 from arena.deps import EngineDep, SettingsDep, SignerDep
 from arena.matchmaking import NotEnoughModels, draw_probabilities
+from arena.pairing import matchmaking_inputs
 from arena.routes.admin import export_lines
 from arena.routes.pages import CSRF as VOTER_CSRF
 from arena.routes.pages import render
