@@ -21,11 +21,11 @@ import numpy as np
 from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from arena.db import make_engine, migrate  # noqa: E402
-from arena.leaderboard import LeaderboardOptions, compute_payload, ranking_config  # noqa: E402
-from arena.settings import Settings  # noqa: E402
-from arena.tables import Battle, Endpoint, Vote, utcnow  # noqa: E402
-from benchmarks._harness import arena_process, percentile  # noqa: E402
+from arena.db import make_engine, migrate
+from arena.leaderboard import LeaderboardOptions, compute_payload, ranking_config
+from arena.settings import Settings
+from arena.tables import Battle, Endpoint, Vote, utcnow
+from benchmarks._harness import arena_process, percentile
 
 WINNERS = ["model_a", "model_b", "tie", "tie (bothbad)"]
 
@@ -37,13 +37,27 @@ def fill(url: str, models: int, votes: int, seed: int = 0) -> None:
     migrate(engine)
     strength = rng.normal(0, 1, models)
     with engine.begin() as conn:
-        conn.execute(insert(Endpoint), [
-            {"id": i + 1, "name": f"model-{i:03d}", "base_url": "http://127.0.0.1:9/v1",
-             "model": f"m{i}", "extra_body": {}, "aliases": [], "weight": 1.0, "enabled": True,
-             "retired": False, "source": "file", "consecutive_failures": 0,
-             "created_at": utcnow(), "updated_at": utcnow()}
-            for i in range(models)
-        ])
+        conn.execute(
+            insert(Endpoint),
+            [
+                {
+                    "id": i + 1,
+                    "name": f"model-{i:03d}",
+                    "base_url": "http://127.0.0.1:9/v1",
+                    "model": f"m{i}",
+                    "extra_body": {},
+                    "aliases": [],
+                    "weight": 1.0,
+                    "enabled": True,
+                    "retired": False,
+                    "source": "file",
+                    "consecutive_failures": 0,
+                    "created_at": utcnow(),
+                    "updated_at": utcnow(),
+                }
+                for i in range(models)
+            ],
+        )
     now = utcnow()
     batch = 50_000
     for start in range(0, votes, batch):
@@ -57,20 +71,44 @@ def fill(url: str, models: int, votes: int, seed: int = 0) -> None:
         style = rng.integers(0, 400, (n, 8))
         voters = rng.integers(0, votes // 20 + 1, n)
         with engine.begin() as conn:
-            conn.execute(insert(Battle), [
-                {"id": ids[k], "voter_id": f"{voters[k]:032x}", "model_a_id": int(a[k]) + 1,
-                 "model_b_id": int(b[k]) + 1, "status": "voted", "anony": True,
-                 "created_at": now, "updated_at": now}
-                for k in range(n)
-            ])
-            conn.execute(insert(Vote), [
-                {"battle_id": ids[k], "winner": WINNERS[outcome[k]],
-                 "voter_id": f"{voters[k]:032x}", "client_ip": f"10.0.{voters[k] % 250}.1",
-                 "model_a_id": int(a[k]) + 1, "model_b_id": int(b[k]) + 1, "anony": True,
-                 "leaked": False, "excluded": False, "counted": True, "categories": ["english"],
-                 "style": style[k].tolist(), "prompt_hash": f"{start + k:032x}", "created_at": now}
-                for k in range(n)
-            ])
+            conn.execute(
+                insert(Battle),
+                [
+                    {
+                        "id": ids[k],
+                        "voter_id": f"{voters[k]:032x}",
+                        "model_a_id": int(a[k]) + 1,
+                        "model_b_id": int(b[k]) + 1,
+                        "status": "voted",
+                        "anony": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for k in range(n)
+                ],
+            )
+            conn.execute(
+                insert(Vote),
+                [
+                    {
+                        "battle_id": ids[k],
+                        "winner": WINNERS[outcome[k]],
+                        "voter_id": f"{voters[k]:032x}",
+                        "client_ip": f"10.0.{voters[k] % 250}.1",
+                        "model_a_id": int(a[k]) + 1,
+                        "model_b_id": int(b[k]) + 1,
+                        "anony": True,
+                        "leaked": False,
+                        "excluded": False,
+                        "counted": True,
+                        "categories": ["english"],
+                        "style": style[k].tolist(),
+                        "prompt_hash": f"{start + k:032x}",
+                        "created_at": now,
+                    }
+                    for k in range(n)
+                ],
+            )
     engine.dispose()
 
 
@@ -85,20 +123,28 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{tmp}/leaderboard.db"
         t = time.perf_counter()
         fill(url, args.models, args.votes)
-        print(f"leaderboard: {args.models} models, {args.votes:,} stored votes "
-              f"(filled in {time.perf_counter() - t:.1f} s)")
+        print(
+            f"leaderboard: {args.models} models, {args.votes:,} stored votes "
+            f"(filled in {time.perf_counter() - t:.1f} s)"
+        )
         engine = make_engine(url)
         config = ranking_config(Settings())
-        for label, opts in (("cold refit", LeaderboardOptions()),
-                            ("cold refit, style control", LeaderboardOptions(style_control=True))):
+        for label, opts in (
+            ("cold refit", LeaderboardOptions()),
+            ("cold refit, style control", LeaderboardOptions(style_control=True)),
+        ):
             t = time.perf_counter()
             payload = compute_payload(engine, opts, config)
-            print(f"  {label:<26} {time.perf_counter() - t:6.2f} s  "
-                  f"({payload['leaderboard']['total_battles']:,} battles in the fit, "
-                  f"left out {payload['leaderboard']['excluded']})")
+            print(
+                f"  {label:<26} {time.perf_counter() - t:6.2f} s  "
+                f"({payload['leaderboard']['total_battles']:,} battles in the fit, "
+                f"left out {payload['leaderboard']['excluded']})"
+            )
         engine.dispose()
-        with arena_process("http://127.0.0.1:9/v1", {}, database_url=url) as (base, _proc), \
-                httpx.Client(base_url=base, timeout=120) as c:
+        with (
+            arena_process("http://127.0.0.1:9/v1", {}, database_url=url) as (base, _proc),
+            httpx.Client(base_url=base, timeout=120) as c,
+        ):
             t = time.perf_counter()
             c.get("/api/leaderboard").raise_for_status()  # the first view computes the cache
             print(f"  first view (fills cache)   {time.perf_counter() - t:6.2f} s")
@@ -108,8 +154,10 @@ def main() -> None:
                     t = time.perf_counter()
                     c.get(path).raise_for_status()
                     times.append((time.perf_counter() - t) * 1000)
-                print(f"  {path:<26} from cache: p50 {percentile(times, 50):6.1f} ms  "
-                      f"p99 {percentile(times, 99):6.1f} ms  mean {statistics.mean(times):6.1f} ms")
+                print(
+                    f"  {path:<26} from cache: p50 {percentile(times, 50):6.1f} ms  "
+                    f"p99 {percentile(times, 99):6.1f} ms  mean {statistics.mean(times):6.1f} ms"
+                )
 
 
 if __name__ == "__main__":

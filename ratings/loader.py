@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from collections.abc import Iterator
 from typing import Any, TextIO
 
 import numpy as np

@@ -16,9 +16,9 @@ from tests.conftest import MODELS, read_events
 from tests.fake_openai import Behavior, FakeOpenAI
 
 
-def battle_and_vote(client: httpx.Client, winner_name: str | None, prompt: str = "hi") -> dict[
-    str, Any
-]:
+def battle_and_vote(
+    client: httpx.Client, winner_name: str | None, prompt: str = "hi"
+) -> dict[str, Any]:
     """One whole battle through the API; vote for `winner_name` (or tie when None)."""
     r = client.post("/api/battles", json={"prompt": prompt})
     assert r.status_code == 201, r.text
@@ -59,11 +59,11 @@ def labelled(fake: FakeOpenAI) -> FakeOpenAI:
     return fake
 
 
-def test_votes_reach_the_leaderboard(
-    arena_server: Any, labelled: FakeOpenAI
-) -> None:
-    with arena_server(count_leaked_votes=True, leaderboard_refresh_seconds=0.5) as srv, \
-            httpx.Client(base_url=srv.url, timeout=30) as c:
+def test_votes_reach_the_leaderboard(arena_server: Any, labelled: FakeOpenAI) -> None:
+    with (
+        arena_server(count_leaked_votes=True, leaderboard_refresh_seconds=0.5) as srv,
+        httpx.Client(base_url=srv.url, timeout=30) as c,
+    ):
         empty = leaderboard(c)
         assert empty["total_battles"] == 0 and empty["models"] == []
         for _ in range(3):
@@ -85,24 +85,48 @@ def test_votes_reach_the_leaderboard(
 
 
 LMSYS_ROWS: list[dict[str, Any]] = [
-    {"question_id": f"q{i}", "model_a": a, "model_b": b, "winner": w, "anony": True,
-     "tstamp": 1_700_000_000 + i, "judge": f"arena_user_{i % 7}", "language": "English",
-     "turn": 1, "unknown_key": {"nested": [1, 2]},
-     "conversation_a": [{"role": "user", "content": f"question {i}"},
-                        {"role": "assistant", "content": "## Title\n- one\n- **two**"}],
-     "conversation_b": [{"role": "user", "content": f"question {i}"},
-                        {"role": "assistant", "content": "plain answer"}],
-     "conv_metadata": {"sum_assistant_a_tokens": 40, "sum_assistant_b_tokens": 10,
-                       "header_count_a": {"h1": 0, "h2": 1, "h3": 0, "h4": 0, "h5": 0, "h6": 0},
-                       "header_count_b": {"h1": 0, "h2": 0, "h3": 0, "h4": 0, "h5": 0, "h6": 0},
-                       "list_count_a": {"ordered": 0, "unordered": 2},
-                       "list_count_b": {"ordered": 0, "unordered": 0},
-                       "bold_count_a": {"**": 1, "__": 0}, "bold_count_b": {"**": 0, "__": 0}}}
+    {
+        "question_id": f"q{i}",
+        "model_a": a,
+        "model_b": b,
+        "winner": w,
+        "anony": True,
+        "tstamp": 1_700_000_000 + i,
+        "judge": f"arena_user_{i % 7}",
+        "language": "English",
+        "turn": 1,
+        "unknown_key": {"nested": [1, 2]},
+        "conversation_a": [
+            {"role": "user", "content": f"question {i}"},
+            {"role": "assistant", "content": "## Title\n- one\n- **two**"},
+        ],
+        "conversation_b": [
+            {"role": "user", "content": f"question {i}"},
+            {"role": "assistant", "content": "plain answer"},
+        ],
+        "conv_metadata": {
+            "sum_assistant_a_tokens": 40,
+            "sum_assistant_b_tokens": 10,
+            "header_count_a": {"h1": 0, "h2": 1, "h3": 0, "h4": 0, "h5": 0, "h6": 0},
+            "header_count_b": {"h1": 0, "h2": 0, "h3": 0, "h4": 0, "h5": 0, "h6": 0},
+            "list_count_a": {"ordered": 0, "unordered": 2},
+            "list_count_b": {"ordered": 0, "unordered": 0},
+            "bold_count_a": {"**": 1, "__": 0},
+            "bold_count_b": {"**": 0, "__": 0},
+        },
+    }
     for i, (a, b, w) in enumerate(
-        [("gpt-x", "qwen-y", "model_a"), ("qwen-y", "gpt-x", "model_b"),
-         ("gpt-x", "llama-z", "tie"), ("llama-z", "qwen-y", "tie (bothbad)"),
-         ("qwen-y", "llama-z", "model_a"), ("gpt-x", "llama-z", "model_a"),
-         ("llama-z", "gpt-x", "model_a"), ("qwen-y", "gpt-x", "model_a")] * 5
+        [
+            ("gpt-x", "qwen-y", "model_a"),
+            ("qwen-y", "gpt-x", "model_b"),
+            ("gpt-x", "llama-z", "tie"),
+            ("llama-z", "qwen-y", "tie (bothbad)"),
+            ("qwen-y", "llama-z", "model_a"),
+            ("gpt-x", "llama-z", "model_a"),
+            ("llama-z", "gpt-x", "model_a"),
+            ("qwen-y", "gpt-x", "model_a"),
+        ]
+        * 5
     )
 ]
 
@@ -124,7 +148,8 @@ def test_lmsys_file_imports_and_ranks(arena_server: Any, tmp_path: Any) -> None:
             report = import_battles(srv.app.state.engine, path)
             # The second file holds the same battles: all of them are duplicates then.
             assert (report.imported, report.duplicates, report.rejected) in (
-                (41, 0, []), (0, 41, [])
+                (41, 0, []),
+                (0, 41, []),
             )
             assert report.total == 41
             data = wait_for_battles(c, 40)
@@ -194,8 +219,9 @@ def test_exports_parse_back(seeded: httpx.Client) -> None:
     assert "attachment" in as_json.headers["content-disposition"]
     assert as_json.json()["models"] == data["models"]
     rows = list(csv.DictReader(io.StringIO(seeded.get("/leaderboard.csv").text)))
-    api_csv = list(csv.DictReader(io.StringIO(
-        seeded.get("/api/leaderboard", params={"format": "csv"}).text)))
+    api_csv = list(
+        csv.DictReader(io.StringIO(seeded.get("/api/leaderboard", params={"format": "csv"}).text))
+    )
     assert rows == api_csv
     md = seeded.get("/leaderboard.md").text.strip().splitlines()
     header = [c.strip() for c in md[0].strip("|").split("|")]
@@ -227,3 +253,96 @@ def test_toggles_change_the_fit(seeded: httpx.Client) -> None:
     assert r.status_code == 422 and "klingon" in r.json()["detail"]
     html = seeded.get("/leaderboard", params={"category": "code"}).text
     assert "No votes yet in this category" in html
+
+
+def test_export_import_round_trip(
+    arena_server: Any, labelled: FakeOpenAI, tmp_path: Any, database_url: str
+) -> None:
+    """Export from one arena, import into an empty one: the same leaderboard."""
+    import contextlib
+
+    from arena.battlefiles import export_battles, import_battles
+    from tests.conftest import postgres_database
+
+    winners = ["alpha", "alpha", "beta", None, "alpha", "beta", "alpha"]
+    with (
+        arena_server(count_leaked_votes=True) as first,
+        httpx.Client(base_url=first.url, timeout=30) as c,
+    ):
+        for w in winners:
+            battle_and_vote(c, w, prompt=f"Question about {w} with ```code```")
+        admin = {"Authorization": "Bearer test-admin-token-0123"}
+        one = c.get("/api/admin/votes", headers=admin).json()[0]["battle_id"]
+        r = c.post(f"/api/admin/votes/{one}/exclude", json={"reason": "spam"}, headers=admin)
+        assert r.status_code == 200, r.text
+        before = {
+            opt: wait_for_battles(c, len(winners) - 1, style_control=opt)
+            for opt in ("false", "true")
+        }
+        dump = tmp_path / "export.jsonl"
+        with dump.open("w") as out:
+            assert export_battles(
+                first.app.state.engine, out, secret="test-secret-key-0123456789abcdef0123"
+            ) == len(winners)
+    records = [json.loads(line) for line in dump.read_text().splitlines()]
+    assert sum(r["excluded"] for r in records) == 1
+    assert all(r["conv_metadata"]["sum_assistant_a_tokens"] > 0 for r in records)
+    assert all(len(r["judge"]) == 16 for r in records)  # hashed, not the voter id
+    second_db = contextlib.ExitStack()
+    with second_db:
+        if database_url.startswith("sqlite"):
+            url = f"sqlite:///{tmp_path / 'second.db'}"
+        else:
+            url = second_db.enter_context(postgres_database())
+        with (
+            arena_server(database_url=url) as second,
+            httpx.Client(base_url=second.url, timeout=30) as c,
+        ):
+            report = import_battles(second.app.state.engine, dump)
+            assert (report.imported, report.rejected) == (len(winners), [])
+            for opt in ("false", "true"):
+                after = wait_for_battles(c, len(winners) - 1, style_control=opt)
+                assert after["total_battles"] == before[opt]["total_battles"]
+                got = {m["model"]: m for m in after["models"]}
+                for m in before[opt]["models"]:
+                    for key in ("rating", "ci_lower", "ci_upper"):
+                        assert got[m["model"]][key] == pytest.approx(m[key], abs=1e-6)
+                    for key in ("rank", "rank_ub", "battles", "wins", "losses", "ties"):
+                        assert got[m["model"]][key] == m[key]
+            # Importing the same file again adds nothing.
+            again = import_battles(second.app.state.engine, dump)
+            assert (again.imported, again.duplicates) == (0, len(winners))
+
+
+def test_bad_import_files(arena_server: Any, tmp_path: Any) -> None:
+    from arena.battlefiles import import_battles
+
+    good = {"model_a": "x", "model_b": "y", "winner": "model_a"}
+    lines = [
+        json.dumps(good),
+        json.dumps({**good, "winner": "model_c"}),
+        json.dumps({**good, "model_b": "x"}),
+        json.dumps({"model_a": "x", "winner": "tie"}),
+        "{not json",
+        json.dumps({**good, "tstamp": "yesterday"}),
+        json.dumps({**good, "conversation_a": "not a list"}),
+        json.dumps(good)[:-5],  # truncated last line, no newline
+    ]
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines))
+    with arena_server() as srv, httpx.Client(base_url=srv.url) as c:
+        strict = import_battles(srv.app.state.engine, path, strict=True)
+        assert strict.imported == 0
+        assert [n for n, _ in strict.rejected] == [2, 3, 4, 5, 6, 7, 8]
+        assert leaderboard(c)["total_battles"] == 0  # nothing half-imported
+        report = import_battles(srv.app.state.engine, path)
+        reasons = dict(report.rejected)
+        assert report.imported == 1
+        assert "unknown winner" in reasons[2] and "model_a equals model_b" in reasons[3]
+        assert "missing field 'model_b'" in reasons[4] and "malformed JSON" in reasons[5]
+        assert "tstamp" in reasons[6] and "conversation_a" in reasons[7]
+        assert "truncated" in reasons[8]
+        array = tmp_path / "bad.json"
+        array.write_text('[{"model_a": "x", "model_b": "y", "winner": "tie"}, {"model_a": ')
+        truncated = import_battles(srv.app.state.engine, array)
+        assert truncated.imported == 1 and "truncated" in truncated.rejected[0][1]

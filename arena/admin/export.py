@@ -12,7 +12,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from arena.admin.review import TurnText, endpoint_names, load_turns
-from arena.tables import Vote
+from arena.tables import Battle, Vote
+from ratings import conv_metadata
 
 
 def conversation(turns: list[TurnText], side: str) -> list[dict[str, str]]:
@@ -44,10 +45,17 @@ def battle_records(
             return
         last_id = votes[-1].id or last_id
         turns = load_turns(session, (v.battle_id for v in votes))
+        external = dict(
+            session.exec(
+                select(Battle.id, Battle.external_id).where(
+                    col(Battle.id).in_([v.battle_id for v in votes])
+                )
+            ).all()
+        )
         for v in votes:
             conv = turns.get(v.battle_id, [])
             yield {
-                "question_id": v.battle_id,
+                "question_id": external.get(v.battle_id) or v.battle_id,
                 "model_a": names.get(v.model_a_id, str(v.model_a_id)),
                 "model_b": names.get(v.model_b_id, str(v.model_b_id)),
                 "winner": v.winner,
@@ -57,6 +65,26 @@ def battle_records(
                 "tstamp": v.created_at.replace(tzinfo=UTC).timestamp(),
                 "excluded": v.excluded,
                 "exclude_reason": v.exclude_reason,
+                "leaked": v.leaked,
+                "counted": v.counted,
+                "category": list(v.categories),
                 "conversation_a": conversation(conv, "a"),
                 "conversation_b": conversation(conv, "b"),
+                "conv_metadata": metadata(conv, v.style),
             }
+
+
+def metadata(turns: list[TurnText], style: list[float]) -> dict[str, Any] | None:
+    """`conv_metadata` from the stored answers; from the vote's style features when the
+    conversation is not stored (a battle imported without one)."""
+    if turns:
+        return conv_metadata([t.a.content for t in turns], [t.b.content for t in turns])
+    if len(style) != 8:
+        return None
+    out: dict[str, Any] = {}
+    for side, (tokens, headers, lists, bold) in (("a", style[:4]), ("b", style[4:])):
+        out[f"sum_assistant_{side}_tokens"] = int(tokens)
+        out[f"header_count_{side}"] = {"h1": int(headers), **{f"h{i}": 0 for i in range(2, 7)}}
+        out[f"list_count_{side}"] = {"ordered": 0, "unordered": int(lists)}
+        out[f"bold_count_{side}"] = {"**": int(bold), "__": 0}
+    return out
