@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -25,6 +26,7 @@ from arena.db import make_engine, migrate
 from arena.leaderboard import LeaderboardOptions, compute_payload, ranking_config
 from arena.settings import Settings
 from arena.tables import Battle, Endpoint, Vote, utcnow
+from arena.votecache import VoteCache
 from benchmarks._harness import arena_process, percentile
 
 WINNERS = ["model_a", "model_b", "tie", "tie (bothbad)"]
@@ -112,6 +114,42 @@ def fill(url: str, models: int, votes: int, seed: int = 0) -> None:
     engine.dispose()
 
 
+def add_votes(engine: Any, n: int) -> None:
+    """n more votes between the first two models."""
+    now = utcnow()
+    with engine.begin() as conn:
+        for _ in range(n):
+            battle = secrets.token_hex(12)
+            conn.execute(
+                insert(Battle).values(
+                    id=battle,
+                    voter_id="f" * 32,
+                    model_a_id=1,
+                    model_b_id=2,
+                    status="voted",
+                    anony=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                insert(Vote).values(
+                    battle_id=battle,
+                    winner="model_a",
+                    voter_id="f" * 32,
+                    model_a_id=1,
+                    model_b_id=2,
+                    anony=True,
+                    leaked=False,
+                    excluded=False,
+                    counted=True,
+                    categories=[],
+                    style=[],
+                    created_at=now,
+                )
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", type=int, default=100)
@@ -129,6 +167,17 @@ def main() -> None:
         )
         engine = make_engine(url)
         config = ranking_config(Settings())
+        cache = VoteCache()
+        t = time.perf_counter()
+        compute_payload(engine, LeaderboardOptions(), config, cache)
+        print(f"  {'cold refit, vote cache':<26} {time.perf_counter() - t:6.2f} s")
+        add_votes(engine, 1)
+        t = time.perf_counter()
+        compute_payload(engine, LeaderboardOptions(), config, cache)
+        print(
+            f"  {'refit after one new vote':<26} {time.perf_counter() - t:6.2f} s  "
+            "(warm vote cache: what a worker's refresher pays)"
+        )
         for label, opts in (
             ("cold refit", LeaderboardOptions()),
             ("cold refit, style control", LeaderboardOptions(style_control=True)),

@@ -1,0 +1,166 @@
+"""Concurrency and scale-out: one vote per battle under a race, short transactions, and two arena
+processes on one PostgreSQL database serving the same battle."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, select
+
+from arena.db import make_engine
+from arena.tables import Vote
+from tests.arena_process import ArenaProcess
+from tests.conftest import MODELS, _pg_available, postgres_database, read_events, write_models
+from tests.fake_openai import Behavior, FakeOpenAI, default_reply
+from tests.servers import ThreadedServer
+
+SECRET = "a-secret-key-shared-by-all-workers-0123456789"
+
+
+def answers(events: list[tuple[str, str]]) -> dict[str, str]:
+    """The content of both sides as the stream's events build it up."""
+    text = {"a": "", "b": ""}
+    for name, data in events:
+        if name == "delta":
+            d = json.loads(data)
+            if d["kind"] == "content":
+                text[d["side"]] = d["text"] if d["replace"] else text[d["side"]] + d["text"]
+    return text
+
+
+def ready_battle(client: httpx.Client, prompt: str = "Why is the sky blue?") -> str:
+    r = client.post("/api/battles", json={"prompt": prompt})
+    assert r.status_code == 201, r.text
+    battle = str(r.json()["battle_id"])
+    assert read_events(client, f"/api/battles/{battle}/stream")[-1][0] == "end"
+    return battle
+
+
+def vote_count(engine: Engine, battle_id: str) -> int:
+    with Session(engine) as s:
+        return int(s.exec(select(func.count()).where(Vote.battle_id == battle_id)).one())
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+def test_simultaneous_votes_on_one_battle_count_once(
+    client: httpx.Client, arena: ThreadedServer, engine: Engine
+) -> None:
+    """Four requests vote on the same battle at the same instant: one 200, three 409, one row."""
+    for _ in range(5):
+        battle = ready_battle(client)
+        barrier = threading.Barrier(4)
+        statuses: list[int] = []
+
+        def vote(battle: str, winner: str, barrier: threading.Barrier, out: list[int]) -> None:
+            with httpx.Client(base_url=arena.url, cookies=client.cookies, timeout=30) as c:
+                barrier.wait()
+                r = c.post(f"/api/battles/{battle}/vote", json={"winner": winner})
+                out.append(r.status_code)
+
+        threads = [
+            threading.Thread(target=vote, args=(battle, w, barrier, statuses))
+            for w in ("model_a", "model_b", "tie", "tie (bothbad)")
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert sorted(statuses) == [200, 409, 409, 409]
+        assert vote_count(engine, battle) == 1
+        state = client.get(f"/api/battles/{battle}").json()
+        assert state["status"] == "voted" and state["model_a"] in MODELS
+
+
+def test_no_transaction_is_held_while_upstreams_stream(arena_server: Any, fake: FakeOpenAI) -> None:
+    """Generation holds a database connection only for its short saves, never across a stream:
+    with every upstream stalled mid-answer the pool is (at least at times) fully idle."""
+    fake.set_default(Behavior(stall_after=3))
+    with arena_server(stall_timeout=30) as srv, httpx.Client(base_url=srv.url) as c:
+        battles = [c.post("/api/battles", json={"prompt": f"q{i}"}).json() for i in range(4)]
+        assert all("battle_id" in b for b in battles)
+        fake.wait_for(
+            lambda: sum(r.outcome == "stalled" for r in fake.chat_requests) == 8, timeout=20
+        )
+        engine = srv.server.config.app.state.engine
+        held = []
+        for _ in range(40):
+            held.append(engine.pool.checkedout())
+            time.sleep(0.01)
+        # Eight open upstream streams, and not one connection kept for them.
+        assert min(held) == 0, held
+        # Meanwhile votes, new battles and reads go through at once.
+        assert c.get("/api/health").status_code == 200
+        assert c.post("/api/battles", json={"prompt": "another"}).status_code == 201
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    if not _pg_available():
+        pytest.skip("PostgreSQL is not reachable")
+    with postgres_database() as url:
+        yield url
+
+
+def test_two_workers_share_one_battle(pg_url: str, fake: FakeOpenAI, tmp_path: Path) -> None:
+    """A battle created on worker 1 streams on worker 2 (replayed from the database while worker 1
+    generates it) and is voted on worker 1: no state lives only in a process."""
+    fake.set_default(Behavior(token_delay=0.02))
+    env = {
+        "ARENA_DATABASE_URL": pg_url,
+        "ARENA_SECRET_KEY": SECRET,
+        "ARENA_MODELS": str(write_models(tmp_path / "models.toml", fake.base_url)),
+        "ARENA_PERSIST_INTERVAL": "0.1",
+        "ARENA_UPSTREAM_RETRIES": "0",
+        "ARENA_HTMX_SOURCE": "local",
+    }
+    w1, w2 = ArenaProcess(env), ArenaProcess(env)
+    try:
+        for w in (w1.spawn(), w2.spawn()):  # both start (and migrate) at the same time
+            w.wait_ready()
+        # One cookie jar for both: the voter cookie belongs to 127.0.0.1, whatever the port.
+        with httpx.Client(timeout=30) as voter:
+            prompt = "Compare rivers and canals"
+            r = voter.post(f"{w1.url}/api/battles", json={"prompt": prompt})
+            assert r.status_code == 201, r.text
+            battle = r.json()["battle_id"]
+
+            live = read_events(voter, f"{w2.url}/api/battles/{battle}/stream")
+            assert live[-1] == ("end", json.dumps({"status": "ready"}))
+            expected = default_reply([{"role": "user", "content": prompt}])
+            assert answers(live) == {"a": expected, "b": expected}
+
+            replay = read_events(voter, f"{w2.url}/api/battles/{battle}/stream")
+            assert answers(replay) == answers(live)
+            state = voter.get(f"{w2.url}/api/battles/{battle}").json()
+            assert state["status"] == "ready"
+            assert state["turns"][0]["a"]["content"] == expected
+            # Exactly one generation for the battle across both workers.
+            asked = [
+                r for r in fake.chat_requests if (r.messages or [{}])[-1].get("content") == prompt
+            ]
+            assert len(asked) == 2
+
+            vote = voter.post(f"{w1.url}/api/battles/{battle}/vote", json={"winner": "tie"})
+            assert vote.status_code == 200, vote.text
+            again = voter.post(f"{w2.url}/api/battles/{battle}/vote", json={"winner": "tie"})
+            assert again.status_code == 409
+            seen = voter.get(f"{w2.url}/api/battles/{battle}").json()
+            assert seen["status"] == "voted"
+            assert {seen["model_a"], seen["model_b"]} == set(MODELS)
+    finally:
+        w1.stop()
+        w2.stop()
