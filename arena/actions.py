@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from arena import battles
+from arena import battles, voting
 from arena.errors import BattleError
 from arena.generation import Generator
 from arena.moderation import Moderator
@@ -95,10 +95,10 @@ async def follow_up(arena: Arena, voter: Voter, battle_id: str, prompt: str) -> 
     return index
 
 
-async def vote(arena: Arena, voter: Voter, battle_id: str, winner: str) -> battles.VoteResult:
+async def vote(arena: Arena, voter: Voter, battle_id: str, winner: str) -> voting.VoteResult:
     """Record the voter's verdict and reveal the names."""
     return await asyncio.to_thread(
-        battles.cast_vote,
+        voting.cast_vote,
         arena.engine,
         battle_id=battle_id,
         voter_id=voter.id,

@@ -21,10 +21,10 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from arena.battles import bump_votes_version
 from arena.db import session_scope
 from arena.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
 from arena.tags import conversation_tags, prompt_hash, style_vector
+from arena.voting import bump_votes_version
 from ratings.loader import iter_records, record_problem
 from ratings.style import raw_from_metadata
 

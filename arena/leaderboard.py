@@ -20,12 +20,12 @@ import numpy as np
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
-from arena.battles import votes_version
 from arena.db import session_scope
 from arena.hygiene import HygieneRules, VoteColumns, apply_hygiene
 from arena.settings import Settings
 from arena.tables import Endpoint, LeaderboardCache, utcnow
 from arena.votecache import CATEGORY_BIT, VoteCache
+from arena.voting import votes_version
 from ratings import Battles, compute_leaderboard
 from ratings.formats import to_json_dict
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 
-from arena.generation import Event, Ping, SideDone, TextEvent, TurnEnd
+from arena.turnrun import Event, Ping, SideDone, TextEvent, TurnEnd
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache, no-transform",

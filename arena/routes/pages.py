@@ -23,10 +23,10 @@ from arena.deps import (
     VoterIdentityDep,
 )
 from arena.endpoints import drawable_endpoints
-from arena.generation import Event, SideDone, TextEvent, TurnEnd
 from arena.limits import RateLimited
 from arena.markdown import render_markdown, render_plain
 from arena.sse import PING, SSE_HEADERS, encode, frame
+from arena.turnrun import Event, SideDone, TextEvent, TurnEnd
 
 router = APIRouter(include_in_schema=False)
 

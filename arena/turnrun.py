@@ -1,0 +1,371 @@
+"""One turn being generated: both upstream streams at once, fanned out to live followers, saved
+every `persist_interval` seconds and at the end. `arena.generation` starts and finds these runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from arena import breaker
+from arena.battles import (
+    SIDES,
+)
+from arena.db import begin, session_scope
+from arena.endpoints import drawable_endpoints
+from arena.matchmaking import draw_replacement
+from arena.providers import (
+    CallParams,
+    Delta,
+    UpstreamError,
+    stream_answer,
+    voter_message,
+)
+from arena.tables import Answer, Battle, Endpoint, Turn, utcnow
+
+if TYPE_CHECKING:
+    from arena.generation import Generator
+
+
+@dataclass(frozen=True, slots=True)
+class TextEvent:
+    """Text for one side; `replace` means it is the whole text so far (a replay), not a piece."""
+
+    side: str
+    kind: str  # content | reasoning
+    text: str
+    replace: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SideDone:
+    """One side finished: `done`, or `failed` with a neutral error for the voter."""
+
+    side: str
+    status: str
+    error: str | None
+    content: str
+    reasoning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEnd:
+    """The turn is over; `status` is the battle's: `ready` (vote now) or `failed`."""
+
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """Nothing new; keeps proxies from closing an idle stream."""
+
+
+Event = TextEvent | SideDone | TurnEnd | Ping
+KEEPALIVE_SECONDS = 15.0
+
+
+@dataclass
+class SideState:
+    """One side's answer while it is being generated."""
+
+    answer_id: int
+    endpoint_id: int
+    params: CallParams
+    messages: list[dict[str, str]]
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    status: str = "streaming"
+    error: str | None = None
+    error_detail: str | None = None
+    finish_reason: str | None = None
+    ttft_ms: float | None = None
+    total_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    attempts: int = 1
+    tried: set[int] = field(default_factory=set)
+    announced: bool = False  # its SideDone has been published (snapshots must not repeat it)
+    saved_mark: tuple[int, int, str, int] | None = None  # what the database last got
+
+    def values(self) -> dict[str, object]:
+        """The columns of the Answer row."""
+        return {
+            "endpoint_id": self.endpoint_id,
+            "status": self.status,
+            "content": "".join(self.content),
+            "reasoning": "".join(self.reasoning) or None,
+            "error": self.error,
+            "error_detail": self.error_detail,
+            "finish_reason": self.finish_reason,
+            "ttft_ms": self.ttft_ms,
+            "total_ms": self.total_ms,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "attempts": self.attempts,
+            "updated_at": utcnow(),
+        }
+
+
+class TurnRun:
+    """One turn being generated in this process."""
+
+    def __init__(
+        self,
+        gen: Generator,
+        battle_id: str,
+        turn_id: int,
+        index: int,
+        sides: dict[str, SideState],
+        voter_id: str,
+    ) -> None:
+        self.gen, self.battle_id, self.turn_id, self.index = gen, battle_id, turn_id, index
+        self.sides = sides
+        self.voter_id = voter_id
+        self.subscribers: set[asyncio.Queue[Event]] = set()
+        self.ended: TurnEnd | None = None
+        self.stopping = False
+        self.side_tasks: dict[str, asyncio.Task[None]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    def publish(self, event: Event) -> None:
+        """Hand an event to every live follower."""
+        for q in self.subscribers:
+            q.put_nowait(event)
+
+    def snapshot(self) -> list[Event]:
+        """The events that bring a new follower up to date."""
+        out: list[Event] = []
+        for side in SIDES:
+            st = self.sides[side]
+            if st.reasoning:
+                out.append(TextEvent(side, "reasoning", "".join(st.reasoning), replace=True))
+            out.append(TextEvent(side, "content", "".join(st.content), replace=True))
+            if st.announced:
+                out.append(
+                    SideDone(
+                        side,
+                        st.status,
+                        st.error,
+                        "".join(st.content),
+                        "".join(st.reasoning) or None,
+                    )
+                )
+        if self.ended:
+            out.append(self.ended)
+        return out
+
+    async def follow(self) -> AsyncIterator[list[Event]]:
+        """The turn's events from now on, starting with a snapshot, in batches.
+
+        Whatever queued up while the previous batch was being written goes out in one write, so a
+        busy server sends fewer, larger frames instead of falling behind token by token.
+        """
+        q: asyncio.Queue[Event] = asyncio.Queue()
+        snapshot = self.snapshot()  # taken and subscribed with no await between: nothing is lost
+        self.subscribers.add(q)
+        try:
+            yield snapshot
+            if self.ended:
+                return
+            while True:
+                try:
+                    batch = [await asyncio.wait_for(q.get(), KEEPALIVE_SECONDS)]
+                except TimeoutError:
+                    yield [Ping()]
+                    continue
+                while not q.empty():
+                    batch.append(q.get_nowait())
+                yield batch
+                if isinstance(batch[-1], TurnEnd):
+                    return
+        finally:
+            self.subscribers.discard(q)
+
+    async def run(self) -> None:
+        """Run both sides at once, save progress meanwhile, then save and announce the end."""
+        for side in SIDES:
+            self.side_tasks[side] = asyncio.create_task(self._run_side(side))
+        saver = asyncio.create_task(self._save_periodically())
+        try:
+            await asyncio.gather(*self.side_tasks.values(), return_exceptions=True)
+            if self.gen.moderator is not None and all(
+                s.status == "done" for s in self.sides.values()
+            ):
+                await self._moderate()
+        finally:
+            saver.cancel()
+            with contextlib.suppress(BaseException):
+                await saver
+            status = "ready" if all(s.status == "done" for s in self.sides.values()) else "failed"
+            try:
+                await asyncio.shield(asyncio.to_thread(self._save, final=status))
+            finally:
+                self.ended = TurnEnd(status)
+                self.publish(self.ended)
+                self.gen.runs.pop(self.battle_id, None)
+
+    async def _moderate(self) -> None:
+        """Check both answers with the moderation hook; a flagged one fails the battle."""
+        moderator = self.gen.moderator
+        assert moderator is not None
+        for side, st in self.sides.items():
+            verdict = await moderator.verdict(["".join(st.content)])
+            if not moderator.allows(verdict):
+                st.status = "failed"
+                st.error = (
+                    "This answer was withheld by the moderation filter."
+                    if verdict == "flagged"
+                    else "The moderation service is unavailable, so this answer cannot be shown."
+                )
+                st.error_detail = f"moderation: {verdict}"
+                self.publish(SideDone(side, st.status, st.error, "", None))
+
+    def stop(self, *, by_voter: bool) -> None:
+        """Stop both sides; a voter's stop keeps the partial answers as finished."""
+        self.stopping = by_voter
+        for task in self.side_tasks.values():
+            task.cancel()
+
+    async def _run_side(self, side: str) -> None:
+        st = self.sides[side]
+        gen = self.gen
+        started = time.monotonic()
+        try:
+            while True:
+                first = True
+                try:
+                    client = gen.client(st.params)
+                    async for item in stream_answer(client, st.params, st.messages, gen.timeouts):
+                        if isinstance(item, Delta):
+                            if first:
+                                st.ttft_ms = (time.monotonic() - started) * 1000
+                                first = False
+                            (st.content if item.kind == "content" else st.reasoning).append(
+                                item.text
+                            )
+                            self.publish(TextEvent(side, item.kind, item.text))
+                        else:
+                            st.finish_reason = item.finish_reason
+                            st.prompt_tokens = item.prompt_tokens
+                            # Without a usage report (llama.cpp's server sends none), the
+                            # number of streamed pieces stands in: about one token each.
+                            st.completion_tokens = item.completion_tokens or (
+                                len(st.content) + len(st.reasoning)
+                            )
+                    st.status = "done"
+                    await asyncio.to_thread(breaker.record_success, gen.engine, st.endpoint_id)
+                    return
+                except UpstreamError as err:
+                    await asyncio.to_thread(
+                        breaker.record_failure,
+                        gen.engine,
+                        st.endpoint_id,
+                        err.detail,
+                        gen.breaker_failures,
+                        gen.breaker_pause,
+                    )
+                    # Nothing was shown yet: another model takes the seat unnoticed.
+                    if (
+                        first
+                        and self.index == 0
+                        and st.attempts <= gen.replacement_tries
+                        and await asyncio.to_thread(self._replace, side)
+                    ):
+                        started = time.monotonic()
+                        continue
+                    st.status, st.error, st.error_detail = (
+                        "failed",
+                        voter_message(err.kind),
+                        (f"{err.kind}: {err.detail}"),
+                    )
+                    return
+        except asyncio.CancelledError:
+            if self.stopping:
+                st.status, st.finish_reason = "done", "stopped"
+            else:
+                st.status, st.error = "failed", voter_message("interrupted")
+                st.error_detail = "interrupted: the server stopped while generating"
+        finally:
+            st.total_ms = (time.monotonic() - started) * 1000
+            st.announced = True
+            self.publish(
+                SideDone(
+                    side, st.status, st.error, "".join(st.content), "".join(st.reasoning) or None
+                )
+            )
+
+    def _replace(self, side: str) -> bool:
+        """Seat another drawable model on this side (first turn, before any token)."""
+        st = self.sides[side]
+        with session_scope(self.gen.engine) as session:
+            battle = session.get(Battle, self.battle_id)
+            assert battle is not None
+            st.tried.add(st.endpoint_id)
+            exclude = st.tried | {battle.model_a_id, battle.model_b_id}
+            candidates = [(e.id, e.weight) for e in drawable_endpoints(session) if e.id]
+            new_id = draw_replacement(candidates, exclude, self.gen.rng)
+            if new_id is None:
+                return False
+            endpoint = session.get(Endpoint, new_id)
+            assert endpoint is not None
+            if side == "a":
+                battle.model_a_id = new_id
+            else:
+                battle.model_b_id = new_id
+            session.add(battle)
+            st.endpoint_id = new_id
+            st.params = self.gen.params_for(endpoint)
+            # The newcomer gets its own system prompt in front of the same conversation.
+            turns = [m for m in st.messages if m["role"] != "system"]
+            prompt = endpoint.system_prompt
+            st.messages = ([{"role": "system", "content": prompt}] if prompt else []) + turns
+            st.attempts += 1
+            session.execute(
+                update(Answer).where(col(Answer.id) == st.answer_id).values(endpoint_id=new_id)
+            )
+        return True
+
+    async def _save_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.gen.persist_interval)
+            cancel = await asyncio.to_thread(self._save, final=None)
+            if cancel and not self.stopping:
+                self.stop(by_voter=True)
+
+    def _save(self, *, final: str | None) -> bool:
+        """Write changed answers and the heartbeat (and the end state); True if a stop was asked.
+
+        Plain Core statements on one connection: this runs for every live turn every
+        `persist_interval`, so it must stay cheap (ORM bulk updates cost several times more).
+        """
+        now = utcnow()
+        # Periodic saves need not wait for the disk: the final save and the vote will.
+        with begin(self.gen.engine, durable=final is not None) as conn:
+            for st in self.sides.values():
+                mark = (len(st.content), len(st.reasoning), st.status, st.endpoint_id)
+                if final is None and mark == st.saved_mark:
+                    continue
+                conn.execute(
+                    update(Answer).where(col(Answer.id) == st.answer_id).values(**st.values())
+                )
+                st.saved_mark = mark
+            values: dict[str, object] = {"heartbeat_at": now}
+            if final is not None:
+                values["status"] = "done" if final == "ready" else "failed"
+            conn.execute(update(Turn).where(col(Turn.id) == self.turn_id).values(**values))
+            if final is not None:
+                conn.execute(
+                    update(Battle)
+                    .where(col(Battle.id) == self.battle_id, col(Battle.status) == "streaming")
+                    .values(status=final, updated_at=now)
+                )
+            cancel = conn.execute(
+                select(Turn.cancel_requested).where(col(Turn.id) == self.turn_id)
+            ).scalar()
+            return bool(cancel)
