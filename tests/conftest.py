@@ -167,3 +167,9 @@ def read_events(client: httpx.Client, url: str) -> list[tuple[str, str]]:
                     events.append((name, "\n".join(data)))
                 name, data = "message", []
     return events
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    for the rest of the session, which asyncio-based tests after it cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
