@@ -14,6 +14,18 @@ def _serve(args: argparse.Namespace) -> int:
 
     from arena.app import create_app
 
+    if args.workers > 1:
+        # Each worker process builds its own app from the same settings (arena/asgi.py).
+        uvicorn.run(
+            "arena.asgi:app",
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+            timeout_graceful_shutdown=5,
+            proxy_headers=False,
+        )
+        return 0
     settings = load_settings()
     uvicorn.run(
         create_app(settings),
@@ -37,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (all share the database)"
+    )
     serve.set_defaults(func=_serve)
 
     from arena import cli_models, cli_ratings, demo

@@ -44,7 +44,11 @@ def fake_upstream(*args: str) -> Iterator[str]:
 
 @contextmanager
 def arena_process(
-    base_url: str, models: dict[str, str], database_url: str | None = None, **env: str
+    base_url: str,
+    models: dict[str, str],
+    database_url: str | None = None,
+    workers: int = 1,
+    **env: str,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`arena serve` in a subprocess with the given models on one upstream; yields (url, proc)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -69,7 +73,10 @@ def arena_process(
             **env,
         }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "arena", "serve", "--port", str(port), "--log-level", "warning"],
+            [
+                *(sys.executable, "-m", "arena", "serve", "--port", str(port)),
+                *("--log-level", "warning", "--workers", str(workers)),
+            ],
             cwd=ROOT,
             env=environ,
         )

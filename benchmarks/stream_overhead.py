@@ -25,6 +25,11 @@ from benchmarks._harness import arena_process, fake_upstream, percentile
 async def direct(base_url: str, n: int, words: int) -> tuple[list[float], list[float]]:
     """TTFT (ms) and tokens/s of n concurrent streams read with the openai client."""
     client = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0)
+    # Warm the client's connection pool the way the arena's is warm when it is measured.
+    for _ in range(2):
+        await client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}]
+        )
 
     async def one() -> tuple[float, float]:
         t0 = time.perf_counter()
@@ -97,6 +102,8 @@ def main() -> None:
     parser.add_argument("--battles", type=int, default=50)
     parser.add_argument("--words", type=int, default=100, help="tokens per answer")
     parser.add_argument("--token-delay", type=float, default=0.02, help="seconds between tokens")
+    parser.add_argument("--database-url", help="the arena's database (default: a temp SQLite)")
+    parser.add_argument("--workers", type=int, default=1, help="arena worker processes")
     args = parser.parse_args()
     n = args.battles
     with fake_upstream(
@@ -108,7 +115,8 @@ def main() -> None:
         "0.05",
     ) as base:
         d_ttft, d_rate = asyncio.run(direct(base, 2 * n, args.words))
-        with arena_process(base, {"alpha": "m1", "beta": "m2"}) as (url, _proc):
+        models = {"alpha": "m1", "beta": "m2"}
+        with arena_process(base, models, args.database_url, args.workers) as (url, _):
             asyncio.run(through_arena(url, 2))  # warm up connections and code paths
             a_ttft, a_rate, errors = asyncio.run(through_arena(url, n))
     print(
