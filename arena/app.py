@@ -28,7 +28,6 @@ from arena.leaderboard import refresher as leaderboard_refresher
 from arena.limits import RateLimited
 from arena.moderation import Moderator
 from arena.pairing import PairingCache
-from arena.providers import Timeouts
 from arena.security import SecurityHeaders
 from arena.settings import Settings, load_settings
 from arena.tables import Meta
@@ -82,13 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lazy.signer = VoterSigner(secret, settings.voter_cookie_days)
         generator = Generator(
             engine,
-            timeouts=Timeouts(
-                connect=settings.connect_timeout,
-                first_token=settings.first_token_timeout,
-                stall=settings.stall_timeout,
-                total=settings.total_timeout,
-                retries=settings.upstream_retries,
-            ),
+            timeouts=settings.timeouts,
             persist_interval=settings.persist_interval,
             replacement_tries=settings.replacement_tries,
             breaker_failures=settings.breaker_failures,

@@ -5,38 +5,36 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from arena.settings import load_settings
 
 
-def _serve(args: argparse.Namespace) -> int:
+def run_server(app: Any, args: argparse.Namespace, *, workers: int = 1) -> None:
+    """uvicorn with the arena's choices; `app` is an app, or an import string for workers."""
     import uvicorn
 
-    from arena.app import create_app
-
-    if args.workers > 1:
-        # Each worker process builds its own app from the same settings (arena/asgi.py).
-        uvicorn.run(
-            "arena.asgi:app",
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=args.log_level,
-            timeout_graceful_shutdown=5,
-            proxy_headers=False,
-        )
-        return 0
-    settings = load_settings()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
+        workers=workers,
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
         # Which proxy headers to trust is the arena's setting (trusted_proxy_headers), not
         # uvicorn's default of believing X-Forwarded-For from localhost.
         proxy_headers=False,
     )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from arena.app import create_app
+
+    if args.workers > 1:
+        # Each worker process builds its own app from the same settings (arena/asgi.py).
+        run_server("arena.asgi:app", args, workers=args.workers)
+    else:
+        run_server(create_app(load_settings()), args)
     return 0
 
 

@@ -55,9 +55,8 @@ def disable(engine: Engine, names: list[str]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the local servers, register them, serve the arena until Ctrl-C."""
-    import uvicorn
-
     from arena.app import create_app
+    from arena.cli import run_server
     from arena.local_models import DEFAULT_SPECS, LocalServers, available
 
     if not available():
@@ -79,14 +78,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         try:
-            uvicorn.run(
-                create_app(settings),
-                host=args.host,
-                port=args.port,
-                log_level=args.log_level,
-                timeout_graceful_shutdown=5,
-                proxy_headers=False,
-            )
+            run_server(create_app(settings), args)
         finally:
             disable(engine, names)
             engine.dispose()

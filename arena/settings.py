@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from arena.limits import Limits
 from arena.moderation import ModerationConfig
+from arena.providers import Timeouts
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis"}
 
@@ -125,6 +126,17 @@ class Settings(BaseSettings):
             votes_per_voter=self.votes_per_voter_per_hour,
             votes_per_ip=self.votes_per_ip_per_hour,
             counted_votes_per_voter_per_day=self.counted_votes_per_voter_per_day,
+        )
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The limits on upstream calls."""
+        return Timeouts(
+            connect=self.connect_timeout,
+            first_token=self.first_token_timeout,
+            stall=self.stall_timeout,
+            total=self.total_timeout,
+            retries=self.upstream_retries,
         )
 
     @property

@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 import tomli_w
 
 from arena.app import create_app
 from arena.settings import Settings
+from tests.databases import PG_ADMIN, pg_available, postgres_database
 from tests.fake_openai import FakeOpenAI
 from tests.servers import ThreadedServer
 
-PG_ADMIN = os.environ.get("ARENA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("ARENA_TEST_REQUIRE_PG") == "1"
 
 # Two models the arena knows by name; the upstream knows them by these ids.
 MODELS = {"alpha": "upstream-alpha-7b", "beta": "upstream-beta-13b"}
-
-
-def _pg_available() -> bool:
-    try:
-        with psycopg.connect(PG_ADMIN, connect_timeout=3):
-            return True
-    except psycopg.Error:
-        return False
 
 
 @pytest.fixture(scope="session")
@@ -48,27 +38,13 @@ def fake(upstream: FakeOpenAI) -> FakeOpenAI:
     return upstream
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
-    name = f"arena_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Every database-touching test runs on a SQLite file and on PostgreSQL."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'arena.db'}"
         return
-    if not _pg_available():
+    if not pg_available():
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required (ARENA_TEST_REQUIRE_PG=1) but {PG_ADMIN} is down")
         pytest.skip("PostgreSQL is not reachable")

@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 from arena.db import make_engine
 from arena.tables import Vote
 from tests.arena_process import ArenaProcess
-from tests.conftest import MODELS, _pg_available, postgres_database, read_events, write_models
+from tests.conftest import MODELS, read_events, write_models
+from tests.databases import pg_available, postgres_database
 from tests.fake_openai import Behavior, FakeOpenAI, default_reply
 from tests.servers import ThreadedServer
 
@@ -109,7 +110,7 @@ def test_no_transaction_is_held_while_upstreams_stream(arena_server: Any, fake: 
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    if not _pg_available():
+    if not pg_available():
         pytest.skip("PostgreSQL is not reachable")
     with postgres_database() as url:
         yield url

@@ -262,7 +262,7 @@ def test_export_import_round_trip(
     import contextlib
 
     from arena.battlefiles import export_battles, import_battles
-    from tests.conftest import postgres_database
+    from tests.databases import postgres_database
 
     winners = ["alpha", "alpha", "beta", None, "alpha", "beta", "alpha"]
     with (

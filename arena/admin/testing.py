@@ -3,6 +3,7 @@ or the upstream's refusal explained in words a person can act on."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -67,11 +68,12 @@ class ProbeResult:
 
 def probe_timeouts(settings: Settings) -> Timeouts:
     """The arena's limits, shortened: a test should answer within a minute, and never retry."""
-    return Timeouts(
-        connect=settings.connect_timeout,
-        first_token=min(settings.first_token_timeout, 30.0),
-        stall=min(settings.stall_timeout, 30.0),
-        total=min(settings.total_timeout, 60.0),
+    t = settings.timeouts
+    return dataclasses.replace(
+        t,
+        first_token=min(t.first_token, 30.0),
+        stall=min(t.stall, 30.0),
+        total=min(t.total, 60.0),
         retries=0,
     )
 
