@@ -14,7 +14,7 @@ import tomli_w
 from sqlmodel import Session, select
 
 from arena.local_models import DEFAULT_SPECS, LocalServers
-from arena.tables import Answer
+from arena.tables import Answer, Endpoint
 from tests.conftest import read_events
 
 pytestmark = pytest.mark.real_model
@@ -72,6 +72,7 @@ def test_real_battle(
         assert board["models"][0]["model"] == vote["model_a"]
         with Session(srv.app.state.engine) as session:
             rows = session.exec(select(Answer)).all()
+            names_by_id = {e.id: e.name for e in session.exec(select(Endpoint)).all()}
     with capsys.disabled():
         for row in rows:
             tokens = row.completion_tokens or len(row.content.split())
@@ -81,7 +82,7 @@ def test_real_battle(
                 else float("nan")
             )
             print(
-                f"\nreal model side {row.side} (endpoint {row.endpoint_id}): first token "
+                f"\nreal model side {row.side} ({names_by_id[row.endpoint_id]}): first token "
                 f"{row.ttft_ms:.0f} ms, {tokens} tokens, {rate:.1f} tokens/s, "
                 f"finish {row.finish_reason}"
             )
