@@ -318,3 +318,18 @@ def public(
     if votes is not None:
         data["votes"] = dict(votes)
     return data
+
+
+def edit(session: Session, *, name: str, raw: Mapping[str, Any], cipher: KeyCipher | None) -> None:
+    """Apply a partial edit (API body or form fields) to the named endpoint, validated whole."""
+    endpoint = find(session, name=name)
+    item, retired, api_key, clear_key = parse_edit(endpoint, raw)
+    update(
+        session,
+        endpoint=endpoint,
+        item=item,
+        retired=retired,
+        api_key=api_key,
+        clear_key=clear_key,
+        cipher=cipher,
+    )

@@ -108,17 +108,7 @@ def edit_model(
 ) -> dict[str, Any]:
     """Change some fields (not the name); `retired`, and `api_key` (null or "" clears it), too."""
     with session_scope(engine) as session:
-        endpoint = crud.find(session, name=name)
-        item, retired, api_key, clear_key = crud.parse_edit(endpoint, body)
-        crud.update(
-            session,
-            endpoint=endpoint,
-            item=item,
-            retired=retired,
-            api_key=api_key,
-            clear_key=clear_key,
-            cipher=keys.store_cipher,
-        )
+        crud.edit(session, name=name, raw=body, cipher=keys.store_cipher)
         return endpoint_json(session, name, keys)
 
 

@@ -294,19 +294,8 @@ async def edit_model(
 
     def save() -> None:
         with session_scope(engine) as session:
-            endpoint = crud.find(session, name=name)
-            item, retired, api_key, clear_key = crud.parse_edit(
-                endpoint, endpoint_fields(form, edit=True)
-            )
-            crud.update(
-                session,
-                endpoint=endpoint,
-                item=item,
-                retired=retired,
-                api_key=api_key,
-                clear_key=clear_key,
-                cipher=keys.store_cipher,
-            )
+            raw = endpoint_fields(form, edit=True)
+            crud.edit(session, name=name, raw=raw, cipher=keys.store_cipher)
 
     try:
         await asyncio.to_thread(save)
