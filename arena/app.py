@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from arena.admin.crypto import make_decrypt
 from arena.assets import WEB
 from arena.battles import BattleError
-from arena.db import make_engine, migrate, session_scope
+from arena.db import make_engine, migrate, session_scope, startup_lock
 from arena.endpoints import check_weights, read_models_file, seed_endpoints
 from arena.generation import Generator
 from arena.leaderboard import ranking_config
@@ -72,12 +72,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         migrate(engine)
-        added = seed_endpoints(engine, read_models_file(settings.models))
+        # Workers starting at once on an empty database take turns to seed it.
+        with startup_lock(engine):
+            added = seed_endpoints(engine, read_models_file(settings.models))
+            secret = shared_secret(engine, settings)
         if added:
             log.info("added models from %s: %s", settings.models, ", ".join(added))
         for warning in check_weights(engine):
             log.warning(warning)
-        secret = shared_secret(engine, settings)
         lazy.signer = VoterSigner(secret, settings.voter_cookie_days)
         generator = Generator(
             engine,

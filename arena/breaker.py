@@ -1,4 +1,8 @@
-"""The circuit breaker: a model that fails K times in a row is paused for T and not drawn."""
+"""The circuit breaker: a model that fails K times in a row is paused for T and not drawn.
+
+After the pause the model is on probation: its count of failures in a row is kept, so one more
+failure pauses it again at once, and one complete answer clears it (a half-open breaker).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ def record_success(engine: Engine, endpoint_id: int) -> None:
 def record_failure(
     engine: Engine, endpoint_id: int, detail: str, threshold: int, pause: timedelta
 ) -> bool:
-    """Count a failure; pause the model when it reaches `threshold` in a row. True if paused now."""
+    """Count a failure; pause the model at `threshold` in a row (or more). True if paused now."""
     with session_scope(engine) as session:
         session.execute(
             update(Endpoint)
@@ -38,6 +42,5 @@ def record_failure(
         if endpoint is None or endpoint.consecutive_failures < threshold:
             return False
         endpoint.paused_until = utcnow() + pause
-        endpoint.consecutive_failures = 0
         session.add(endpoint)
         return True

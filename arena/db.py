@@ -109,8 +109,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 @contextlib.contextmanager
-def _migration_lock(engine: Engine) -> Iterator[None]:
-    """Serialise migrations between workers starting at once (advisory lock, or a lock file)."""
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """Serialise start-up work between workers starting at once (advisory lock, or a lock file).
+
+    Not re-entrant: take it once at a time (migrate() takes and releases it itself)."""
     url = make_url(str(engine.url))
     if url.get_backend_name() == "postgresql":
         with engine.connect() as conn:
@@ -139,7 +141,7 @@ def migrate(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with _migration_lock(engine):
+    with startup_lock(engine):
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from arena.db import make_engine
-from arena.tables import Vote
+from arena.tables import Endpoint, Meta, Vote
 from tests.arena_process import ArenaProcess
 from tests.conftest import MODELS, read_events, write_models
 from tests.databases import pg_available, postgres_database
@@ -165,3 +165,32 @@ def test_two_workers_share_one_battle(pg_url: str, fake: FakeOpenAI, tmp_path: P
     finally:
         w1.stop()
         w2.stop()
+
+
+def test_workers_starting_together_on_an_empty_database(
+    database_url: str, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    """Three workers start at once on an empty database: one schema, one seeding, one secret."""
+    models = write_models(tmp_path / "models.toml", fake.base_url)
+    env = {"ARENA_DATABASE_URL": database_url, "ARENA_MODELS": str(models)}
+    servers = [ArenaProcess(env) for _ in range(3)]
+    try:
+        for srv in servers:
+            srv.spawn()
+        for srv in servers:
+            srv.wait_ready()
+        engine = make_engine(database_url)
+        with Session(engine) as session:
+            names = sorted(e.name for e in session.exec(select(Endpoint)).all())
+            secrets = session.exec(select(Meta).where(Meta.key == "secret_key")).all()
+        engine.dispose()
+        assert names == sorted(MODELS) and len(secrets) == 1
+        # A cookie from one worker is good on the others: they share the generated secret.
+        with httpx.Client(timeout=30) as c:
+            r = c.post(f"{servers[0].url}/api/battles", json={"prompt": "hi"})
+            assert r.status_code == 201
+            battle = r.json()["battle_id"]
+            assert c.get(f"{servers[2].url}/api/battles/{battle}").status_code == 200
+    finally:
+        for srv in servers:
+            srv.stop()

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -404,7 +405,7 @@ def test_failure_before_first_token_is_replaced_unnoticed(
             elif i == 1:
                 # The second failure in a row opens the breaker for breaker_pause_minutes.
                 assert ep.paused_until is not None and ep.paused_until > utcnow()
-                assert ep.consecutive_failures == 0 and ep.last_error
+                assert ep.consecutive_failures == 2 and ep.last_error
                 # Admins see the pause and the upstream's words.
                 admin = voter.get("/api/admin/models/alpha", headers=ADMIN)
                 assert admin.status_code == 200, admin.text
@@ -485,3 +486,33 @@ def test_breaker_counts_failures_in_a_row_only(
         assert voter.events(ok)[0][-1] == ("end", {"status": "ready"})
     ep = endpoint(engine, "alpha")
     assert ep.consecutive_failures == 0 and ep.paused_until is None
+
+
+def test_breaker_reopens_on_the_first_failure_after_a_pause(
+    arena_server: ArenaServer, fake: FakeOpenAI, engine: Engine
+) -> None:
+    """Half-open: after its pause a model that fails again is paused again at once."""
+    fake.set_behavior(ALPHA, Behavior(status=500))
+    with arena_server(breaker_failures=2, replacement_tries=0) as srv, Voter(srv.url) as voter:
+        for _ in range(2):
+            voter.events(voter.start())
+        assert endpoint(engine, "alpha").paused_until is not None
+        # The pause ends (as if its minutes had passed): one more failure re-opens it.
+        with Session(engine) as session:
+            row = session.exec(select(Endpoint).where(Endpoint.name == "alpha")).one()
+            row.paused_until = utcnow() - timedelta(seconds=1)
+            session.add(row)
+            session.commit()
+        voter.events(voter.start())
+        ep = endpoint(engine, "alpha")
+        assert ep.paused_until is not None and ep.paused_until > utcnow()
+        assert ep.consecutive_failures == 3
+        # A complete answer clears the probation.
+        fake.set_behavior(ALPHA, Behavior())
+        with Session(engine) as session:
+            row = session.exec(select(Endpoint).where(Endpoint.name == "alpha")).one()
+            row.paused_until = None
+            session.add(row)
+            session.commit()
+        voter.events(voter.start())
+    assert endpoint(engine, "alpha").consecutive_failures == 0
