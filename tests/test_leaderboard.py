@@ -24,12 +24,10 @@ def battle_and_vote(
     assert r.status_code == 201, r.text
     battle = r.json()["battle_id"]
     read_events(client, f"/api/battles/{battle}/stream")
-    # The side of each model is only known after the vote, so vote by asking the server which
-    # side is which is not possible: vote tie first when no winner is wanted.
     if winner_name is None:
         return client.post(f"/api/battles/{battle}/vote", json={"winner": "tie"}).json()
-    # Which side holds the wanted model is hidden; a private lookup would defeat the blindness,
-    # so the tests make both models answer differently and vote by content.
+    # Which side holds which model is hidden until the vote: the `labelled` fixture makes each
+    # model start its answer with its name, so the test can vote by content, like a voter.
     state = client.get(f"/api/battles/{battle}").json()
     side = "a" if state["turns"][0]["a"]["content"].startswith(winner_name) else "b"
     return client.post(f"/api/battles/{battle}/vote", json={"winner": f"model_{side}"}).json()
