@@ -169,32 +169,10 @@ def list_votes(session: Session, filters: VoteFilter) -> list[VoteRecord]:
     votes = session.exec(stmt.offset(max(filters.offset, 0)).limit(max(filters.limit, 1))).all()
     names = endpoint_names(session)
     turns = load_turns(session, (v.battle_id for v in votes))
-    return [
-        VoteRecord(
-            v.battle_id,
-            v.created_at,
-            names.get(v.model_a_id, "?"),
-            names.get(v.model_b_id, "?"),
-            v.winner,
-            v.anony,
-            v.leaked,
-            v.excluded,
-            v.exclude_reason,
-            v.voter_id,
-            turns.get(v.battle_id, []),
-        )
-        for v in votes
-    ]
+    return [_record(v, names, turns.get(v.battle_id, [])) for v in votes]
 
 
-def get_vote(session: Session, *, battle_id: str) -> VoteRecord:
-    """One voted battle; 404 for an unknown battle, 409 for one without a vote."""
-    if session.get(Battle, battle_id) is None:
-        raise AdminError(404, f"no battle {battle_id!r}")
-    vote = session.exec(select(Vote).where(Vote.battle_id == battle_id)).first()
-    if vote is None:
-        raise AdminError(409, f"battle {battle_id!r} has no vote")
-    names = endpoint_names(session)
+def _record(vote: Vote, names: dict[int, str], turns: list[TurnText]) -> VoteRecord:
     return VoteRecord(
         vote.battle_id,
         vote.created_at,
@@ -206,8 +184,19 @@ def get_vote(session: Session, *, battle_id: str) -> VoteRecord:
         vote.excluded,
         vote.exclude_reason,
         vote.voter_id,
-        load_turns(session, [battle_id]).get(battle_id, []),
+        turns,
     )
+
+
+def get_vote(session: Session, *, battle_id: str) -> VoteRecord:
+    """One voted battle; 404 for an unknown battle, 409 for one without a vote."""
+    if session.get(Battle, battle_id) is None:
+        raise AdminError(404, f"no battle {battle_id!r}")
+    vote = session.exec(select(Vote).where(Vote.battle_id == battle_id)).first()
+    if vote is None:
+        raise AdminError(409, f"battle {battle_id!r} has no vote")
+    turns = load_turns(session, [battle_id]).get(battle_id, [])
+    return _record(vote, endpoint_names(session), turns)
 
 
 def set_excluded(
