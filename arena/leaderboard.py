@@ -18,9 +18,11 @@ from typing import Any, Literal
 
 import numpy as np
 from sqlalchemy import Engine, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from arena.db import session_scope
+from arena.db import begin, session_scope
 from arena.hygiene import HygieneRules, VoteColumns, apply_hygiene
 from arena.settings import Settings
 from arena.tables import Endpoint, LeaderboardCache, utcnow
@@ -152,16 +154,33 @@ def _rounded(matrix: Any, digits: int) -> list[list[float | None]]:
 
 
 def _store(engine: Engine, key: str, version: int, payload: dict[str, Any]) -> None:
-    text = json.dumps(payload, allow_nan=False)
+    """Store a computed entry unless a newer one is already there, in one statement.
+
+    An upsert, not read-then-insert: a page view computing a missing entry and a worker's refresher
+    may store the same new key at once, and the second insert would fail on the primary key."""
     now = utcnow()
-    with session_scope(engine) as session:
-        row = session.get(LeaderboardCache, key)
-        if row is None:
-            session.add(LeaderboardCache(key=key, version=version, payload=text, computed_at=now))
-        elif row.version <= version:
-            row.version, row.payload, row.computed_at = version, text, now
-            row.computing_until = None
-            session.add(row)
+    with begin(engine) as conn:
+        insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+        stmt = insert(LeaderboardCache).values(
+            key=key,
+            version=version,
+            payload=json.dumps(payload, allow_nan=False),
+            computed_at=now,
+            last_requested_at=now,
+        )
+        new = stmt.excluded
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[col(LeaderboardCache.key)],
+                set_={
+                    "version": new.version,
+                    "payload": new.payload,
+                    "computed_at": new.computed_at,
+                    "computing_until": None,
+                },
+                where=col(LeaderboardCache.version) <= new.version,
+            )
+        )
 
 
 def cached_leaderboard(

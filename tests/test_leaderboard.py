@@ -7,11 +7,18 @@ import io
 import json
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import insert
+from sqlmodel import Session
 
+from arena.db import make_engine, migrate
+from arena.leaderboard import LeaderboardOptions, _store
+from arena.tables import LeaderboardCache, utcnow
 from tests.conftest import MODELS, read_events
 from tests.fake_openai import Behavior, FakeOpenAI
 
@@ -344,3 +351,36 @@ def test_bad_import_files(arena_server: Any, tmp_path: Any) -> None:
         array.write_text('[{"model_a": "x", "model_b": "y", "winner": "tie"}, {"model_a": ')
         truncated = import_battles(srv.app.state.engine, array)
         assert truncated.imported == 1 and "truncated" in truncated.rejected[0][1]
+
+
+def test_an_entry_stored_twice_at_once(database_url: str) -> None:
+    """A first page view and a worker's refresher may both store the same new entry: neither
+    fails (CI once saw a 503 from the second insert), and the entry of the newer votes wins."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    key = LeaderboardOptions(category="coding").key()
+    now = utcnow()
+    first = {"key": key, "payload": '{"by": "first"}', "computed_at": now, "last_requested_at": now}
+    try:
+        with engine.connect() as other, ThreadPoolExecutor(1) as pool:
+            tx = other.begin()
+            other.execute(insert(LeaderboardCache).values(version=2, **first))
+            # Not committed yet: a store of the same key now waits on that row (or the write lock).
+            late = pool.submit(_store, engine, key, 1, {"by": "second"})
+            time.sleep(0.5)
+            tx.commit()
+            late.result(timeout=30)
+        with Session(engine) as s:
+            row = s.get(LeaderboardCache, key)
+            assert row is not None and (row.version, row.payload) == (2, '{"by": "first"}')
+            row.computing_until = now + timedelta(minutes=2)
+            s.add(row)
+            s.commit()
+        _store(engine, key, 3, {"by": "third"})
+        with Session(engine) as s:
+            row = s.get(LeaderboardCache, key)
+            assert row is not None
+            assert (row.version, json.loads(row.payload)) == (3, {"by": "third"})
+            assert row.computing_until is None  # the lease ends with the store
+    finally:
+        engine.dispose()
