@@ -17,6 +17,7 @@ from arena.generation import Generator
 from arena.moderation import Moderator
 from arena.pairing import PairingCache
 from arena.settings import Settings
+from arena.starter import BattleStarter
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Arena:
     settings: Settings
     engine: Engine
     generator: Generator
+    starter: BattleStarter
     moderator: Moderator | None = None
     pairing: PairingCache | None = None
 
@@ -61,21 +63,15 @@ async def _moderate_prompt(arena: Arena, prompt: str) -> None:
 
 
 async def start_battle(arena: Arena, voter: Voter, prompt: str) -> str:
-    """Draw two models for a new battle and start both answers; returns the battle id."""
+    """Draw two models for a new battle and start both answers; returns the battle id.
+
+    Both models are asked as soon as they are drawn, and the battle is stored while they think:
+    the insert is not on the way to the first token (`BattleStarter`, which batches the starts
+    that arrive together).
+    """
     text = clean_prompt(prompt, arena.settings.max_prompt_chars)
     await _moderate_prompt(arena, text)
-    new = await asyncio.to_thread(
-        battles.create_battle,
-        arena.engine,
-        voter_id=voter.id,
-        prompt=text,
-        client_ip=voter.ip,
-        limits=arena.settings.limits,
-        settings=arena.settings,
-        pairing=arena.pairing,
-    )
-    arena.generator.start(new)  # the models start answering before the browser asks
-    return new.battle_id
+    return await arena.starter.start(battles.StartRequest(voter.id, voter.ip, text))
 
 
 async def follow_up(arena: Arena, voter: Voter, battle_id: str, prompt: str) -> int:

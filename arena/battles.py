@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
 
 from arena.db import session_scope
 from arena.endpoints import drawable_endpoints
 from arena.errors import BattleError as BattleError
-from arena.limits import Limits, check
+from arena.limits import Limits, Usage
 from arena.matchmaking import NotEnoughModels, draw_battle_pair
 from arena.pairing import PairingCache, matchmaking_inputs
 from arena.settings import Settings
@@ -36,79 +37,162 @@ def new_battle_id() -> str:
 
 
 @dataclass(frozen=True)
-class NewTurn:
-    """A turn just stored as claimed: what its generator needs, without reading it back."""
+class Draw:
+    """A new battle's id and its two models, drawn but not yet stored."""
 
     battle_id: str
-    voter_id: str
-    turn_id: int
-    index: int
-    prompt: str
-    answers: dict[str, int]  # side -> Answer.id
     endpoints: dict[str, Endpoint]  # side -> its model (detached)
 
 
-def create_battle(
+@dataclass(frozen=True)
+class StartRequest:
+    """A voter's request for a new battle, its prompt already checked."""
+
+    voter_id: str
+    client_ip: str | None
+    prompt: str
+
+
+# Sides and pairs decide what voters see: drawn from the OS, not from a guessable generator.
+_RNG = random.SystemRandom()
+
+
+def draw_battles(
     engine: Engine,
+    requests: Sequence[StartRequest],
     *,
-    voter_id: str,
-    prompt: str,
-    client_ip: str | None = None,
     rng: random.Random | None = None,
     limits: Limits | None = None,
     settings: Settings | None = None,
     pairing: PairingCache | None = None,
-) -> NewTurn:
-    """Draw two models, store the battle with its first turn claimed by the caller, who
-    generates it right away (no separate claiming transaction)."""
-    rng = rng or random.Random()
+    pending: Mapping[tuple[str, str], int] | None = None,
+) -> list[Draw | BattleError]:
+    """Check each request's limits and draw its two models, in one read-only transaction.
+
+    The caller starts both models of each draw and then stores the draws with `store_battles`,
+    so the insert overlaps the models' time to first token. The limits are checked before any
+    model is asked: a refused request must not cost an upstream call. A request that is refused
+    gets its BattleError in its place; `pending` counts battles let through but not yet stored.
+    """
+    rng = rng or _RNG
     with session_scope(engine) as session:
+        usage = None
         if limits is not None:
-            check(session, what="battles", voter_id=voter_id, client_ip=client_ip, limits=limits)
+            usage = Usage(
+                session,
+                what="battles",
+                limits=limits,
+                voter_ids=[r.voter_id for r in requests],
+                client_ips=[r.client_ip for r in requests],
+                pending=pending,
+            )
         endpoints = [e for e in drawable_endpoints(session) if e.id is not None]
         candidates, policy, stats = matchmaking_inputs(session, settings, endpoints, pairing)
+    by_id = {e.id: e for e in endpoints}
+    draws: list[Draw | BattleError] = []
+    for request in requests:
         try:
+            if usage is not None:
+                usage.check(request.voter_id, request.client_ip)
             a, b = draw_battle_pair(candidates, policy, rng, stats)
+        except BattleError as refused:
+            draws.append(refused)
+            continue
         except NotEnoughModels:
-            raise BattleError(
-                409,
-                "The arena needs at least two enabled models to start a battle; "
-                "an admin can add or enable them at /admin or with `arena models add`.",
-            ) from None
-        battle = Battle(
-            id=new_battle_id(),
-            voter_id=voter_id,
-            client_ip=client_ip,
-            model_a_id=a,
-            model_b_id=b,
-            status="streaming",
+            draws.append(
+                BattleError(
+                    409,
+                    "The arena needs at least two enabled models to start a battle; "
+                    "an admin can add or enable them at /admin or with `arena models add`.",
+                )
+            )
+            continue
+        if usage is not None:
+            usage.count(request.voter_id, request.client_ip)
+        draws.append(Draw(new_battle_id(), {"a": by_id[a], "b": by_id[b]}))
+    return draws
+
+
+# Built once: they run for every battle start. RETURNING in the order of the rows inserted.
+_INSERT_BATTLE = insert(Battle)
+_INSERT_TURN = insert(Turn).returning(col(Turn.id), sort_by_parameter_order=True)
+_INSERT_ANSWERS = insert(Answer).returning(
+    col(Answer.turn_id), col(Answer.side), col(Answer.id), sort_by_parameter_order=True
+)
+
+Stored = tuple[int, dict[str, int]]  # a turn's id and its answers' ids by side
+
+
+def store_battles(engine: Engine, started: Sequence[tuple[Draw, StartRequest]]) -> list[Stored]:
+    """Store drawn battles, each with its first turn claimed by the caller, who generates it (no
+    separate claiming transaction), in one transaction; returns each one's turn and answer ids."""
+    with session_scope(engine) as session:
+        session.connection().execute(
+            _INSERT_BATTLE,
+            [
+                {
+                    "id": draw.battle_id,
+                    "voter_id": request.voter_id,
+                    "client_ip": request.client_ip,
+                    "model_a_id": draw.endpoints["a"].id,
+                    "model_b_id": draw.endpoints["b"].id,
+                    "status": "streaming",
+                }
+                for draw, request in started
+            ],
         )
-        session.add(battle)
-        turn_id, answers = _add_turn(session, battle, index=0, prompt=prompt, claim=True)
-        by_id = {e.id: e for e in endpoints}
-        return NewTurn(
-            battle.id, voter_id, turn_id, 0, prompt, answers, {"a": by_id[a], "b": by_id[b]}
+        return _add_turns(
+            session,
+            [
+                NewTurn(draw.battle_id, _models(draw), 0, request.prompt)
+                for draw, request in started
+            ],
+            claim=True,
         )
 
 
-def _add_turn(
-    session: Session, battle: Battle, *, index: int, prompt: str, claim: bool
-) -> tuple[int, dict[str, int]]:
-    """Store a turn and its two empty answers; returns the turn id and the answer ids."""
-    turn = Turn(battle_id=battle.id, index=index, prompt=prompt)
+def _models(draw: Draw) -> tuple[int, int]:
+    return (draw.endpoints["a"].id or 0, draw.endpoints["b"].id or 0)
+
+
+@dataclass(frozen=True)
+class NewTurn:
+    """A turn to store: its battle, the battle's models (a, b), its index and prompt."""
+
+    battle_id: str
+    models: tuple[int, int]
+    index: int
+    prompt: str
+
+
+def _add_turns(session: Session, turns: Sequence[NewTurn], *, claim: bool) -> list[Stored]:
+    """Store turns and their two empty answers each; returns their turn and answer ids.
+
+    Core inserts with RETURNING on the session's connection (the columns' defaults fill the
+    rest), one statement per table however many turns: this runs for every battle start, and
+    building and flushing ORM objects cost more than the rest of the start together.
+    """
+    now = utcnow()
+    rows: list[dict[str, object]] = [
+        {"battle_id": t.battle_id, "index": t.index, "prompt": t.prompt} for t in turns
+    ]
     if claim:
-        turn.status = "streaming"
-        turn.claimed_at = turn.heartbeat_at = utcnow()
-    session.add(turn)
-    session.flush()
-    assert turn.id is not None
-    answers = {
-        "a": Answer(turn_id=turn.id, side="a", endpoint_id=battle.model_a_id),
-        "b": Answer(turn_id=turn.id, side="b", endpoint_id=battle.model_b_id),
-    }
-    session.add_all(answers.values())
-    session.flush()
-    return turn.id, {side: a.id or 0 for side, a in answers.items()}
+        for row in rows:
+            row |= {"status": "streaming", "claimed_at": now, "heartbeat_at": now}
+    conn = session.connection()
+    turn_ids = [turn_id or 0 for turn_id in conn.execute(_INSERT_TURN, rows).scalars()]
+    answers = conn.execute(
+        _INSERT_ANSWERS,
+        [
+            {"turn_id": turn_id, "side": side, "endpoint_id": endpoint, "content": ""}
+            for turn_id, t in zip(turn_ids, turns, strict=True)
+            for side, endpoint in zip(SIDES, t.models, strict=True)
+        ],
+    ).all()
+    ids: dict[int, dict[str, int]] = {turn_id: {} for turn_id in turn_ids}
+    for turn_id, side, answer_id in answers:
+        ids[turn_id][side] = answer_id or 0
+    return [(turn_id, ids[turn_id]) for turn_id in turn_ids]
 
 
 def owned_battle(session: Session, battle_id: str, voter_id: str) -> Battle:
@@ -147,7 +231,8 @@ def add_turn(
         )
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             raise BattleError(409, "Both answers must finish before a follow-up question.")
-        _add_turn(session, battle, index=count, prompt=prompt, claim=claim)
+        models = (battle.model_a_id, battle.model_b_id)
+        _add_turns(session, [NewTurn(battle_id, models, count, prompt)], claim=claim)
         return count
 
 

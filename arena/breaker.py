@@ -8,21 +8,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine, bindparam, update
 from sqlmodel import col
 
 from arena.db import session_scope
 from arena.tables import Endpoint, utcnow
 
 
-def record_success(engine: Engine, endpoint_id: int) -> None:
-    """A complete answer resets the count of failures in a row."""
-    with session_scope(engine) as session:
-        session.execute(
-            update(Endpoint)
-            .where(col(Endpoint.id) == endpoint_id, col(Endpoint.consecutive_failures) > 0)
-            .values(consecutive_failures=0)
-        )
+def record_successes(conn: Connection, endpoint_ids: list[int]) -> None:
+    """Complete answers reset their models' counts of failures in a row (in the caller's
+    transaction: the turn's final save)."""
+    conn.execute(_RESET_FAILURES, {"ids": endpoint_ids})
+
+
+_RESET_FAILURES = (  # built once: it runs for every finished turn
+    update(Endpoint)
+    .where(
+        col(Endpoint.id).in_(bindparam("ids", expanding=True)),
+        col(Endpoint.consecutive_failures) > 0,
+    )
+    .values(consecutive_failures=0)
+)
 
 
 def record_failure(

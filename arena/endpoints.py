@@ -135,12 +135,14 @@ def seed_endpoints(engine: Engine, entries: list[EndpointIn]) -> list[str]:
     return added
 
 
+# Built once: it is run for every battle start.
+_ACTIVE = select(Endpoint).where(Endpoint.enabled == True, Endpoint.retired == False)  # noqa: E712
+
+
 def drawable_endpoints(session: Session, now: datetime | None = None) -> list[Endpoint]:
     """Endpoints that may be drawn now: enabled, not retired, not paused, weight above zero."""
     now = now or utcnow()
-    rows = session.exec(
-        select(Endpoint).where(Endpoint.enabled == True, Endpoint.retired == False)  # noqa: E712
-    ).all()
+    rows = session.exec(_ACTIVE).all()
     return [e for e in rows if e.weight > 0 and (e.paused_until is None or e.paused_until <= now)]
 
 

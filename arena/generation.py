@@ -9,6 +9,7 @@ writes every `persist_interval` seconds and at the end. Nothing another worker n
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -20,7 +21,7 @@ from sqlmodel import col, select
 from arena.battles import (
     SIDES,
     BattleError,
-    NewTurn,
+    Draw,
     claim_turn,
     expire_orphans,
     owned_battle,
@@ -44,7 +45,10 @@ from arena.turnrun import (
     TextEvent,
     TurnEnd,
     TurnRun,
+    save_progress,
 )
+
+log = logging.getLogger(__name__)
 
 
 class Generator:
@@ -75,6 +79,7 @@ class Generator:
         self.clients: dict[tuple[str, str], AsyncOpenAI] = {}
         self.rng = random.Random()
         self.poll_interval = min(0.25, persist_interval)
+        self._saver: asyncio.Task[None] | None = None
 
     def client(self, params: CallParams) -> AsyncOpenAI:
         """The pooled client for an endpoint."""
@@ -96,21 +101,46 @@ class Generator:
             extra_body=dict(e.extra_body or {}),
         )
 
-    def start(self, new: NewTurn) -> None:
-        """Generate a first turn the caller has just stored, claimed (no history to read)."""
+    def start(self, draw: Draw, voter_id: str, prompt: str) -> TurnRun:
+        """Ask both models of a drawn battle now; the caller stores the battle meanwhile and
+        then calls `bind` (or `abandon`) on the run."""
         sides: dict[str, SideState] = {}
         for side in SIDES:
-            endpoint = new.endpoints[side]
+            endpoint = draw.endpoints[side]
             params = self.params_for(endpoint)
             sides[side] = SideState(
-                answer_id=new.answers[side],
+                answer_id=0,  # known once stored
                 endpoint_id=endpoint.id or 0,
                 params=params,
-                messages=build_messages(params.system_prompt, [], new.prompt),
+                messages=build_messages(params.system_prompt, [], prompt),
             )
-        run = TurnRun(self, new.battle_id, new.turn_id, new.index, sides, new.voter_id)
-        self.runs[new.battle_id] = run
-        run.task = asyncio.create_task(run.run())
+        run = TurnRun(self, draw.battle_id, 0, 0, sides, voter_id, stored=False)
+        self._launch(run)
+        return run
+
+    def _launch(self, run: TurnRun) -> None:
+        """Start a run; the worker's progress saver runs while any run is live."""
+        self.runs[run.battle_id] = run
+        run.launch()
+        if self._saver is None or self._saver.done():
+            self._saver = asyncio.create_task(self._save_periodically())
+
+    async def _save_periodically(self) -> None:
+        """Every `persist_interval`, save all live runs of this worker in one transaction, and
+        stop the ones a voter stopped through another worker. Ends when no run is live."""
+        while self.runs:
+            await asyncio.sleep(self.persist_interval)
+            runs = [r for r in self.runs.values() if r.stored and not r.finishing]
+            if not runs:
+                continue
+            try:
+                cancelled = await asyncio.to_thread(save_progress, self.engine, runs)
+            except Exception:  # a busy or unreachable database: the next round tries again
+                log.exception("saving the progress of %d live turns failed", len(runs))
+                continue
+            for run in runs:
+                if run.turn_id in cancelled and not run.stopping:
+                    run.stop(by_voter=True)
 
     async def start_stored(self, battle_id: str) -> None:
         """Generate the battle's current turn, which the caller stored already claimed."""
@@ -120,8 +150,7 @@ class Generator:
         except Exception:
             await asyncio.to_thread(self._fail_unstartable, battle_id, turn_id)
             raise
-        self.runs[battle_id] = run
-        run.task = asyncio.create_task(run.run())
+        self._launch(run)
 
     async def open(self, battle_id: str, voter_id: str) -> AsyncIterator[list[Event]]:
         """Check access, start the current turn if nobody has, and return its events in batches."""
@@ -142,8 +171,7 @@ class Generator:
         except BattleError:
             raise
         if run is not None:
-            self.runs[battle_id] = run
-            run.task = asyncio.create_task(run.run())
+            self._launch(run)
         return turn_id
 
     def _claim_and_plan(self, battle_id: str, voter_id: str | None) -> tuple[int, TurnRun | None]:
@@ -174,6 +202,8 @@ class Generator:
         tasks = [r.task for r in runs if r.task is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=10)
+        if self._saver is not None:
+            self._saver.cancel()
         for client in self.clients.values():
             await client.close()
         self.clients.clear()

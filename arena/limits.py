@@ -8,11 +8,14 @@ nothing in process memory; an over-limit request gets 429 with the seconds until
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, Select, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from arena.errors import BattleError
@@ -41,38 +44,88 @@ class Limits:
 HOUR = timedelta(hours=1)
 
 
-def _window(
-    session: Session, table: Any, column: Any, value: str, since: datetime
-) -> tuple[int, datetime | None]:
-    row = session.exec(
-        select(func.count(), func.min(table.created_at)).where(
-            column == value, table.created_at > since
-        )
-    ).one()
-    return int(row[0]), row[1]
+@cache
+def _window_query(table: Any, column: str) -> Select[str, int, datetime | None]:
+    """Events and the oldest of them since `:since` for each of `:values` of `column` (built once:
+    building the expression cost more than running the indexed count)."""
+    key = getattr(table, column)
+    oldest: ColumnElement[datetime | None] = func.min(table.created_at)
+    return (
+        sa_select(key, func.count(), oldest)
+        .where(key.in_(bindparam("values", expanding=True)), table.created_at > bindparam("since"))
+        .group_by(key)
+    )
+
+
+class Usage:
+    """How much of the hourly `what` (battles|votes) some voters and IPs have used.
+
+    Counted once for a batch of requests, then kept current as the batch lets requests through,
+    so that two requests of one voter in the same batch cannot both take its last slot.
+    `pending` adds events this worker has let through but not stored yet.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        what: str,
+        limits: Limits,
+        voter_ids: Iterable[str],
+        client_ips: Iterable[str | None],
+        pending: Mapping[tuple[str, str], int] | None = None,
+    ) -> None:
+        table = Battle if what == "battles" else Vote
+        self.what = what
+        self.now = utcnow()
+        self.limits = {
+            "voter_id": limits.battles_per_voter if what == "battles" else limits.votes_per_voter,
+            "client_ip": limits.battles_per_ip if what == "battles" else limits.votes_per_ip,
+        }
+        self.used: dict[tuple[str, str], tuple[int, datetime | None]] = {}
+        for column, values in (("voter_id", voter_ids), ("client_ip", client_ips)):
+            wanted = sorted({v for v in values if v})
+            if not self.limits[column] or not wanted:
+                continue
+            rows = session.connection().execute(
+                _window_query(table, column), {"values": wanted, "since": self.now - HOUR}
+            )
+            found = {value: (int(n), oldest) for value, n, oldest in rows}
+            for value in wanted:
+                n, oldest = found.get(value, (0, None))
+                self.used[column, value] = (n + (pending or {}).get((column, value), 0), oldest)
+
+    def _keys(self, voter_id: str, client_ip: str | None) -> list[tuple[str, str]]:
+        keys = [("voter_id", voter_id), ("client_ip", client_ip or "")]
+        return [k for k in keys if k in self.used]
+
+    def check(self, voter_id: str, client_ip: str | None) -> None:
+        """Raise RateLimited when this voter or IP has used up its hour."""
+        for key in self._keys(voter_id, client_ip):
+            used, oldest = self.used[key]
+            limit = self.limits[key[0]]
+            if used >= limit:
+                who = "you" if key[0] == "voter_id" else "your network"
+                frees = (oldest + HOUR) if oldest else (self.now + HOUR)
+                wait = (frees - self.now).total_seconds()
+                raise RateLimited(
+                    f"Too many {self.what} from {who}: at most {limit} an hour. Try again later.",
+                    max(1, math.ceil(wait)),
+                )
+
+    def count(self, voter_id: str, client_ip: str | None) -> None:
+        """One more event of this voter and IP (let through, not stored yet)."""
+        for key in self._keys(voter_id, client_ip):
+            used, oldest = self.used[key]
+            self.used[key] = (used + 1, oldest)
 
 
 def check(
     session: Session, *, what: str, voter_id: str, client_ip: str | None, limits: Limits
 ) -> None:
     """Raise RateLimited when this voter or IP has used up its hourly `what` (battles|votes)."""
-    table = Battle if what == "battles" else Vote
-    per_voter = limits.battles_per_voter if what == "battles" else limits.votes_per_voter
-    per_ip = limits.battles_per_ip if what == "battles" else limits.votes_per_ip
-    now = utcnow()
-    for limit, column, value, who in (
-        (per_voter, col(table.voter_id), voter_id, "you"),
-        (per_ip, col(table.client_ip), client_ip, "your network"),
-    ):
-        if not limit or not value:
-            continue
-        used, oldest = _window(session, table, column, value, now - HOUR)
-        if used >= limit:
-            wait = (oldest + HOUR - now).total_seconds() if oldest else HOUR.total_seconds()
-            raise RateLimited(
-                f"Too many {what} from {who}: at most {limit} an hour. Try again later.",
-                max(1, math.ceil(wait)),
-            )
+    usage = Usage(session, what=what, limits=limits, voter_ids=[voter_id], client_ips=[client_ip])
+    usage.check(voter_id, client_ip)
 
 
 def over_daily_cap(session: Session, voter_id: str, limits: Limits) -> bool:

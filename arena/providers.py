@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import aiohttp
 import openai
 from openai import AsyncOpenAI
 
@@ -149,12 +151,17 @@ def _partial_suffix(text: str, tag: str) -> int:
 
 
 def make_client(base_url: str, api_key: str, timeouts: Timeouts) -> AsyncOpenAI:
-    """One client (and connection pool) per endpoint."""
+    """One client (and connection pool) per endpoint, on the SDK's aiohttp transport.
+
+    Reading a stream costs a fifth of the CPU it does on the default httpx transport (measured
+    with `benchmarks/stream_overhead.py`), and a worker reads hundreds of streams at once.
+    """
     return AsyncOpenAI(
         base_url=base_url,
         api_key=api_key,
         max_retries=timeouts.retries,
         timeout=openai.Timeout(timeouts.total, connect=timeouts.connect, read=timeouts.stall),
+        http_client=openai.DefaultAioHttpClient(),
     )
 
 
@@ -170,6 +177,29 @@ def build_messages(
         messages.append({"role": "assistant", "content": assistant})
     messages.append({"role": "user", "content": prompt})
     return messages
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and what caused it, outermost first."""
+    out: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in out:
+        out.append(link)
+        link = link.__cause__ or link.__context__
+    return out
+
+
+def _root(exc: BaseException) -> BaseException:
+    return _chain(exc)[-1]
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether a timeout error is one. The SDK's aiohttp transport reports a refused or dropped
+    connection as `ConnectTimeout` too; only a clock that ran out is a timeout here."""
+    chain = _chain(exc)
+    if any(isinstance(e, TimeoutError) for e in chain):
+        return True
+    return not any(isinstance(e, aiohttp.ClientError) for e in chain)
 
 
 def classify(exc: BaseException) -> UpstreamError:
@@ -194,8 +224,10 @@ def classify(exc: BaseException) -> UpstreamError:
         if exc.status_code == 400 and "inappropriate" in exc.message.lower():
             kind = "content_filter"
         return UpstreamError(kind, detail, status=exc.status_code)
-    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+    if isinstance(exc, openai.APITimeoutError | TimeoutError) and timed_out(exc):
         return UpstreamError("timeout", f"timed out: {exc!r}")
+    if isinstance(exc, openai.APITimeoutError):
+        return UpstreamError("connection", f"connection failed: {_root(exc)!r}")
     if isinstance(exc, openai.APIConnectionError):
         return UpstreamError("connection", f"connection failed: {exc.__cause__ or exc!r}")
     if isinstance(exc, ValueError | KeyError | TypeError | AttributeError):
@@ -207,20 +239,19 @@ async def stream_answer(
     client: AsyncOpenAI, params: CallParams, messages: list[dict[str, str]], timeouts: Timeouts
 ) -> AsyncIterator[Delta | Finish]:
     """Deltas of one answer, then exactly one Finish; UpstreamError when it cannot be completed."""
-    kwargs: dict[str, Any] = {
+    body: dict[str, Any] = {
         "model": params.model,
         "messages": messages,
         "stream": True,
         "stream_options": {"include_usage": True},
     }
     if params.temperature is not None:
-        kwargs["temperature"] = params.temperature
+        body["temperature"] = params.temperature
     if params.top_p is not None:
-        kwargs["top_p"] = params.top_p
+        body["top_p"] = params.top_p
     if params.max_tokens is not None:
-        kwargs["max_tokens"] = params.max_tokens
-    if params.extra_body:
-        kwargs["extra_body"] = params.extra_body
+        body["max_tokens"] = params.max_tokens
+    body.update(params.extra_body)  # as the SDK's `extra_body` does: merged into the body
 
     started = time.monotonic()
     splitter = ThinkSplitter()
@@ -229,18 +260,26 @@ async def stream_answer(
     got_token = False
     try:
         async with asyncio.timeout(timeouts.total), contextlib.AsyncExitStack() as stack:
-            response = await asyncio.wait_for(
-                stack.enter_async_context(
-                    client.chat.completions.with_streaming_response.create(**kwargs)
+            # The SDK's own request path (auth, retries, timeouts, errors) with the body as we
+            # built it, and an event stream of plain dicts: `chat.completions.create` would
+            # re-validate the parameters and build a pydantic model for every chunk, which cost
+            # more CPU than everything else the arena does per request and per token.
+            stream = await asyncio.wait_for(
+                client.post(
+                    "/chat/completions",
+                    cast_to=object,
+                    body=body,
+                    stream=True,
+                    stream_cls=openai.AsyncStream[object],
                 ),
                 timeouts.first_token,
             )
-            if response.headers.get("content-type", "").startswith("application/json"):
+            stack.push_async_callback(stream.close)
+            if stream.response.headers.get("content-type", "").startswith("application/json"):
                 # Some servers answer a streaming request with one plain completion: accept it.
-                for item in _plain_completion(await response.json()):
+                for item in _plain_completion(json.loads(await stream.response.aread())):
                     yield item
                 return
-            stream = await response.parse()
             iterator = stream.__aiter__()
             while True:
                 try:
@@ -251,25 +290,29 @@ async def stream_answer(
                         chunk = await asyncio.wait_for(iterator.__anext__(), max(left, 0.001))
                 except StopAsyncIteration:
                     break
-                if chunk.usage is not None:
-                    usage = chunk.usage
-                for choice in chunk.choices[:1]:
-                    delta = choice.delta
-                    extra = delta.model_extra or {}
-                    reasoning = extra.get("reasoning_content") or extra.get("reasoning")
+                if not isinstance(chunk, dict):
+                    raise UpstreamError("protocol", f"malformed chunk: {chunk!r:.200}")
+                if chunk.get("usage"):
+                    usage = chunk["usage"]
+                for choice in (chunk.get("choices") or [])[:1]:
+                    delta = choice.get("delta") or {}
+                    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
                     if reasoning:
                         got_token = True
                         yield Delta("reasoning", str(reasoning))
-                    if delta.content:
+                    content = delta.get("content")
+                    if content:
                         got_token = True
-                        for piece in splitter.feed(delta.content):
+                        for piece in splitter.feed(str(content)):
                             yield piece
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
+                    if choice.get("finish_reason"):
+                        finish_reason = str(choice["finish_reason"])
     except TimeoutError as exc:
         kind = "stalled" if got_token else "timeout"
         raise UpstreamError(kind, f"{kind} after {time.monotonic() - started:.1f}s") from exc
     except openai.APITimeoutError as exc:
+        if not timed_out(exc):
+            raise classify(exc) from exc
         kind = "stalled" if got_token else "timeout"
         raise UpstreamError(kind, f"{kind}: {exc!r}") from exc
     except (openai.APIError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -280,10 +323,17 @@ async def stream_answer(
         raise UpstreamError("incomplete", "stream ended without a finish_reason")
     if finish_reason == "content_filter":
         raise UpstreamError("content_filter", "finish_reason=content_filter")
-    yield Finish(
-        finish_reason,
-        getattr(usage, "prompt_tokens", None),
-        getattr(usage, "completion_tokens", None),
+    yield Finish(finish_reason, *_usage_counts(usage))
+
+
+def _usage_counts(usage: Any) -> tuple[int | None, int | None]:
+    """Prompt and completion tokens of a usage report, if it has well-formed ones."""
+    if not isinstance(usage, dict):
+        return None, None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    return (
+        prompt if isinstance(prompt, int) else None,
+        completion if isinstance(completion, int) else None,
     )
 
 
@@ -297,12 +347,6 @@ def _plain_completion(body: Any) -> list[Delta | Finish]:
         out.append(Delta("reasoning", str(reasoning)))
     splitter = ThinkSplitter()
     out += [*splitter.feed(str(message.get("content") or "")), *splitter.flush()]
-    usage = body.get("usage") or {}
-    out.append(
-        Finish(
-            str(choice.get("finish_reason") or "stop"),
-            usage.get("prompt_tokens"),
-            usage.get("completion_tokens"),
-        )
-    )
+    finish_reason = str(choice.get("finish_reason") or "stop")
+    out.append(Finish(finish_reason, *_usage_counts(body.get("usage"))))
     return out

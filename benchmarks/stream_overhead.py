@@ -1,8 +1,16 @@
 """What the arena adds to streaming: time to first token and throughput, against reading direct.
 
 N concurrent battles (default 50) through a real arena server, each opening two upstream streams on
-a loopback OpenAI-compatible server that emits tokens at a fixed rate; compared with 2·N direct
-streams read by the openai client. Run: `python benchmarks/stream_overhead.py [--battles 50]`.
+a loopback OpenAI-compatible server that emits tokens at a fixed rate, compared with the same 2·N
+streams read directly by the openai client. Two traffic shapes, each run both ways:
+
+- **steady**: N voters each run battles back to back, their first starts spread over one answer's
+  duration, so N battles are in flight at every moment (about N / 2 s new ones per second). Only
+  battles started once all voters are in, and before the first finishes its last round, count.
+- **burst**: all N voters submit their prompt at the same instant (the worst case: N battle starts
+  queue on the CPU at once).
+
+Run: `python benchmarks/stream_overhead.py [--battles 50] [--mode both|steady|burst]`.
 """
 
 from __future__ import annotations
@@ -13,64 +21,134 @@ import json
 import statistics
 import sys
 import time
+import timeit
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import httpx
+import aiohttp
 import openai
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._harness import arena_process, fake_upstream, percentile
 
 
-async def direct(base_url: str, n: int, words: int) -> tuple[list[float], list[float]]:
-    """TTFT (ms) and tokens/s of n concurrent streams read with the openai client."""
-    client = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0)
-    # Warm the client's connection pool the way the arena's is warm when it is measured.
-    for _ in range(2):
-        await client.chat.completions.create(
-            model="m", messages=[{"role": "user", "content": "hi"}]
-        )
+@dataclass
+class Shape:
+    """How the N voters start: together (burst) or spread over `spread` seconds (steady)."""
 
-    async def one() -> tuple[float, float]:
-        t0 = time.perf_counter()
+    voters: int
+    rounds: int
+    spread: float  # 0 for a burst
+
+    def offset(self, voter: int) -> float:
+        return self.spread * voter / self.voters
+
+    def counts(self, started: float) -> bool:
+        """Whether a battle started `started` s after the run began is measured."""
+        if self.spread == 0:
+            return True
+        return self.spread <= started <= self.spread * (self.rounds - 1)
+
+
+@dataclass
+class Sample:
+    """One battle (or pair of direct streams): TTFT of each side and its tokens per second."""
+
+    ttft: list[float] = field(default_factory=list)
+    rate: list[float] = field(default_factory=list)
+    failed: int = 0
+
+
+async def run_voters(shape: Shape, battle: Callable[[int], Awaitable[Sample]]) -> list[Sample]:
+    """Run every voter's rounds; returns the samples that count."""
+    t0 = time.perf_counter()
+    kept: list[Sample] = []
+
+    async def voter(i: int) -> None:
+        await asyncio.sleep(shape.offset(i))
+        for _ in range(shape.rounds):
+            started = time.perf_counter() - t0
+            sample = await battle(i)
+            if shape.counts(started):
+                kept.append(sample)
+
+    await asyncio.gather(*(voter(i) for i in range(shape.voters)))
+    return kept
+
+
+async def direct(base_url: str, shape: Shape) -> list[Sample]:
+    """Each voter reads two streams at once with the openai client, as a battle would.
+
+    The client reads the way the arena does (the SDK's aiohttp transport, chunks as dicts): on
+    its default transport, parsing every chunk into a model costs the client so much CPU that
+    its own time to first token would rise and flatter the arena.
+    """
+    client = openai.AsyncOpenAI(
+        base_url=base_url, api_key="x", max_retries=0, http_client=openai.DefaultAioHttpClient()
+    )
+    # Warm the client's connection pool the way the arena's is warm when it is measured.
+    await asyncio.gather(
+        *(
+            client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}])
+            for _ in range(4)
+        )
+    )
+
+    async def side(t0: float) -> tuple[float, float]:
         first = None
         tokens = 0
-        stream = await client.chat.completions.create(
+        async with client.chat.completions.with_streaming_response.create(
             model="m", messages=[{"role": "user", "content": "hi"}], stream=True
-        )
-        async for chunk in stream:
-            if chunk.choices and chunk.choices[0].delta.content:
-                tokens += 1
-                first = first or time.perf_counter()
+        ) as response:
+            async for chunk in await response.parse(to=openai.AsyncStream[dict[str, Any]]):
+                choices = chunk.get("choices")
+                if choices and choices[0]["delta"].get("content"):
+                    tokens += 1
+                    first = first or time.perf_counter()
         end = time.perf_counter()
         assert first is not None
         return (first - t0) * 1000, tokens / (end - first)
 
-    results = await asyncio.gather(*(one() for _ in range(n)))
-    await client.close()
-    return [r[0] for r in results], [r[1] for r in results]
-
-
-async def through_arena(url: str, n: int) -> tuple[list[float], list[float], int]:
-    """TTFT (ms, from submitting the prompt) and tokens/s per side of n concurrent battles."""
-    # Every voter has the page open already (client, connection and cookie exist): start together.
-    clients = [httpx.AsyncClient(base_url=url, timeout=120) for _ in range(n)]
-    await asyncio.gather(*(c.get("/api/health") for c in clients))
-    go = asyncio.Event()
-
-    async def one(c: httpx.AsyncClient) -> tuple[list[float], list[float], int]:
-        await go.wait()
+    async def pair(_: int) -> Sample:
         t0 = time.perf_counter()
-        r = await c.post("/api/battles", json={"prompt": "hi"})
-        r.raise_for_status()
-        battle = r.json()["battle_id"]
+        results = await asyncio.gather(side(t0), side(t0))
+        return Sample([r[0] for r in results], [r[1] for r in results])
+
+    try:
+        return await run_voters(shape, pair)
+    finally:
+        await client.close()
+
+
+async def through_arena(url: str, shape: Shape) -> list[Sample]:
+    """TTFT (ms, from submitting the prompt) and tokens/s per side of each voter's battles."""
+    # Every voter has the page open already (session, connection and cookie exist).
+    # (unsafe: the jar keeps cookies of an IP address such as 127.0.0.1)
+    sessions = [
+        aiohttp.ClientSession(url, cookie_jar=aiohttp.CookieJar(unsafe=True))
+        for _ in range(shape.voters)
+    ]
+    for s in sessions:
+        async with s.get("/api/health") as r:
+            r.raise_for_status()
+
+    async def battle(i: int) -> Sample:
+        s = sessions[i]
+        t0 = time.perf_counter()
+        async with s.post("/api/battles", json={"prompt": "hi"}) as r:
+            r.raise_for_status()
+            battle_id = (await r.json())["battle_id"]
         first: dict[str, float] = {}
         last: dict[str, float] = {}
         tokens = {"a": 0, "b": 0}
-        errors = 0
+        failed = 0
         event = ""
-        async with c.stream("GET", f"/api/battles/{battle}/stream") as s:
-            async for line in s.aiter_lines():
+        async with s.get(f"/api/battles/{battle_id}/stream") as r:
+            r.raise_for_status()
+            async for raw in r.content:
+                line = raw.decode()
                 if line.startswith("event:"):
                     event = line[6:].strip()
                 elif line.startswith("data:") and event == "delta":
@@ -81,59 +159,81 @@ async def through_arena(url: str, n: int) -> tuple[list[float], list[float], int
                         last[d["side"]] = now
                         tokens[d["side"]] += len(d["text"].split())
                 elif line.startswith("data:") and event == "end":
-                    errors += json.loads(line[5:])["status"] != "ready"
-        ttft = [(first[s] - t0) * 1000 for s in first]
-        # Tokens per second of each side, from its first token to its last.
-        rate = [tokens[s] / max(last[s] - first[s], 1e-3) for s in first]
-        return ttft, rate, errors
+                    failed += json.loads(line[5:])["status"] != "ready"
+        return Sample(
+            [(first[s] - t0) * 1000 for s in first],
+            # Tokens per second of each side, from its first token to its last.
+            [tokens[s] / max(last[s] - first[s], 1e-3) for s in first],
+            failed,
+        )
 
-    tasks = [asyncio.create_task(one(c)) for c in clients]
-    await asyncio.sleep(0.2)
-    go.set()
-    results = await asyncio.gather(*tasks)
-    await asyncio.gather(*(c.aclose() for c in clients))
-    ttft = [t for r in results for t in r[0]]
-    rate = [t for r in results for t in r[1]]
-    return ttft, rate, sum(r[2] for r in results)
+    try:
+        return await run_voters(shape, battle)
+    finally:
+        await asyncio.gather(*(s.close() for s in sessions))
+
+
+def report(label: str, direct_samples: list[Sample], arena_samples: list[Sample]) -> None:
+    d_ttft = [t for s in direct_samples for t in s.ttft]
+    a_ttft = [t for s in arena_samples for t in s.ttft]
+    d_rate = [r for s in direct_samples for r in s.rate]
+    a_rate = [r for s in arena_samples for r in s.rate]
+    print(f"  {label}: {len(arena_samples)} battles measured ({len(direct_samples)} direct pairs)")
+    for name, ttft, rate in (("direct", d_ttft, d_rate), ("arena ", a_ttft, a_rate)):
+        print(
+            f"    {name}   TTFT p50 {percentile(ttft, 50):7.1f} ms  "
+            f"p99 {percentile(ttft, 99):7.1f} ms   throughput {statistics.mean(rate):6.1f} tok/s"
+        )
+    print(f"    failed battles through the arena: {sum(s.failed for s in arena_samples)}")
+    print(
+        f"    added    TTFT p50 {percentile(a_ttft, 50) - percentile(d_ttft, 50):+7.1f} ms  "
+        f"p99 {percentile(a_ttft, 99) - percentile(d_ttft, 99):+7.1f} ms   "
+        f"throughput ratio {statistics.mean(a_rate) / statistics.mean(d_rate):.3f}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--battles", type=int, default=50)
+    parser.add_argument("--battles", type=int, default=50, help="battles in flight at once")
+    parser.add_argument("--mode", choices=("both", "steady", "burst"), default="both")
+    parser.add_argument("--rounds", type=int, default=4, help="battles per voter (steady)")
     parser.add_argument("--words", type=int, default=100, help="tokens per answer")
     parser.add_argument("--token-delay", type=float, default=0.02, help="seconds between tokens")
+    parser.add_argument("--first-token-delay", type=float, default=0.05)
     parser.add_argument("--database-url", help="the arena's database (default: a temp SQLite)")
     parser.add_argument("--workers", type=int, default=1, help="arena worker processes")
     args = parser.parse_args()
     n = args.battles
-    with fake_upstream(
-        "--token-delay",
-        str(args.token_delay),
-        "--reply-words",
-        str(args.words),
-        "--first-token-delay",
-        "0.05",
-    ) as base:
-        d_ttft, d_rate = asyncio.run(direct(base, 2 * n, args.words))
-        models = {"alpha": "m1", "beta": "m2"}
-        with arena_process(base, models, args.database_url, args.workers) as (url, _):
-            asyncio.run(through_arena(url, 2))  # warm up connections and code paths
-            a_ttft, a_rate, errors = asyncio.run(through_arena(url, n))
+    answer_seconds = args.first_token_delay + args.words * args.token_delay
+    shapes = {
+        "steady": Shape(n, max(args.rounds, 3), answer_seconds),
+        "burst": Shape(n, 1, 0.0),
+    }
+    modes = ["steady", "burst"] if args.mode == "both" else [args.mode]
+    before = cpu_speed()
     print(
         f"stream_overhead: {n} concurrent battles ({2 * n} upstream streams), "
-        f"{args.words} tokens at {1 / args.token_delay:.0f} tok/s, first token after 50 ms"
+        f"{args.words} tokens at {1 / args.token_delay:.0f} tok/s, "
+        f"first token after {args.first_token_delay * 1000:.0f} ms, {args.workers} worker(s)"
     )
-    for label, ttft, rate in (("direct", d_ttft, d_rate), ("arena ", a_ttft, a_rate)):
-        print(
-            f"  {label}   TTFT p50 {percentile(ttft, 50):7.1f} ms  "
-            f"p99 {percentile(ttft, 99):7.1f} ms   throughput {statistics.mean(rate):6.1f} tok/s"
-        )
-    print(f"  failed battles through the arena: {errors}")
-    print(
-        f"  added    TTFT p50 {percentile(a_ttft, 50) - percentile(d_ttft, 50):+7.1f} ms  "
-        f"p99 {percentile(a_ttft, 99) - percentile(d_ttft, 99):+7.1f} ms   "
-        f"throughput ratio {statistics.mean(a_rate) / statistics.mean(d_rate):.3f}"
-    )
+    with fake_upstream(
+        *("--token-delay", str(args.token_delay), "--reply-words", str(args.words)),
+        *("--first-token-delay", str(args.first_token_delay)),
+    ) as base:
+        direct_results = {m: asyncio.run(direct(base, shapes[m])) for m in modes}
+        models = {"alpha": "m1", "beta": "m2"}
+        with arena_process(base, models, args.database_url, args.workers) as (url, _):
+            asyncio.run(through_arena(url, Shape(2, 1, 0.0)))  # warm up connections and code
+            arena_results = {m: asyncio.run(through_arena(url, shapes[m])) for m in modes}
+    for m in modes:
+        report(m, direct_results[m], arena_results[m])
+    print(f"  CPU speed check, before / after: {before:.1f} / {cpu_speed():.1f} ms")
+
+
+def cpu_speed() -> float:
+    """Milliseconds for a fixed piece of Python (best of 5): shared machines change speed, and
+    the figures above are only comparable between runs whose checks agree."""
+    return min(timeit.repeat("sum(range(10**6))", number=10, repeat=5)) / 10 * 1000
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -143,6 +144,17 @@ def read_events(client: httpx.Client, url: str) -> list[tuple[str, str]]:
                     events.append((name, "\n".join(data)))
                 name, data = "message", []
     return events
+
+
+def answers(events: list[tuple[str, str]]) -> dict[str, str]:
+    """The content of both sides as the stream's events build it up."""
+    text = {"a": "", "b": ""}
+    for name, data in events:
+        if name == "delta":
+            d = json.loads(data)
+            if d["kind"] == "content":
+                text[d["side"]] = d["text"] if d["replace"] else text[d["side"]] + d["text"]
+    return text
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

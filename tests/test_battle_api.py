@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import MODELS, read_events
+from tests.conftest import MODELS, answers, read_events, write_models
 from tests.fake_openai import Behavior, FakeOpenAI
 
 
@@ -15,16 +17,6 @@ def start(client: httpx.Client, prompt: str = "What is 2+2?") -> str:
     r = client.post("/api/battles", json={"prompt": prompt})
     assert r.status_code == 201, r.text
     return str(r.json()["battle_id"])
-
-
-def answers(events: list[tuple[str, str]]) -> dict[str, str]:
-    text = {"a": "", "b": ""}
-    for name, data in events:
-        if name == "delta":
-            d = json.loads(data)
-            if d["kind"] == "content":
-                text[d["side"]] = d["text"] if d["replace"] else text[d["side"]] + d["text"]
-    return text
 
 
 def test_whole_battle(client: httpx.Client, fake: FakeOpenAI) -> None:
@@ -155,22 +147,68 @@ def test_unknown_winner_is_422(client: httpx.Client) -> None:
     assert client.get(f"/api/battles/{battle}").json()["status"] == "ready"
 
 
-def test_prompt_limit_is_a_setting(arena_server: object) -> None:
-    with arena_server(max_prompt_chars=10) as srv, httpx.Client(base_url=srv.url) as c:  # type: ignore[operator]
+def test_prompt_limit_is_a_setting(arena_server: Any) -> None:
+    with arena_server(max_prompt_chars=10) as srv, httpx.Client(base_url=srv.url) as c:
         assert c.post("/api/battles", json={"prompt": "x" * 11}).status_code == 422
         assert c.post("/api/battles", json={"prompt": "x" * 10}).status_code == 201
 
 
-def test_fewer_than_two_models(arena_server: object, tmp_path: object, fake: FakeOpenAI) -> None:
-    from pathlib import Path
-
-    from tests.conftest import write_models
-
-    models = write_models(Path(str(tmp_path)) / "one.toml", fake.base_url, {"solo": "x"})
-    with arena_server(models=models) as srv, httpx.Client(base_url=srv.url) as c:  # type: ignore[operator]
+def test_fewer_than_two_models(arena_server: Any, tmp_path: Path, fake: FakeOpenAI) -> None:
+    models = write_models(tmp_path / "one.toml", fake.base_url, {"solo": "x"})
+    with arena_server(models=models) as srv, httpx.Client(base_url=srv.url) as c:
         r = c.post("/api/battles", json={"prompt": "hi"})
         assert r.status_code == 409
         assert "at least two" in r.json()["detail"]
         page = c.get("/")
         assert page.status_code == 200
         assert "at least two enabled models" in page.text
+
+
+def test_endpoint_settings_reach_the_upstream(
+    arena_server: Any, tmp_path: Path, fake: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Temperature, top_p, max_tokens, the system prompt, extra_body and the key are sent as
+    the endpoint says, with streaming usage asked for; reasoning never goes back."""
+    monkeypatch.setenv("ARENA_TEST_UPSTREAM_KEY", "sk-test-0123456789")
+    fake.set_default(Behavior(reasoning="Thinking it over."))
+    models = write_models(
+        tmp_path / "models.toml",
+        fake.base_url,
+        temperature=0.3,
+        top_p=0.9,
+        max_tokens=123,
+        system_prompt="Answer briefly.",
+        extra_body={"enable_thinking": True},
+        api_key_env="ARENA_TEST_UPSTREAM_KEY",
+    )
+    with arena_server(models=models) as srv, httpx.Client(base_url=srv.url) as c:
+        battle = start(c, "Name a river")
+        read_events(c, f"/api/battles/{battle}/stream")
+        assert (
+            c.post(f"/api/battles/{battle}/turns", json={"prompt": "Another?"}).status_code == 202
+        )
+        read_events(c, f"/api/battles/{battle}/stream")
+    first, follow_up = fake.chat_requests[:2], fake.chat_requests[2:]
+    assert len(first) == 2 and len(follow_up) == 2
+    for rec in first + follow_up:
+        assert {k: rec.body[k] for k in ("temperature", "top_p", "max_tokens")} == {
+            "temperature": 0.3,
+            "top_p": 0.9,
+            "max_tokens": 123,
+        }
+        assert rec.body["enable_thinking"] is True
+        assert rec.body["stream"] is True and rec.body["stream_options"] == {"include_usage": True}
+        assert rec.api_key == "sk-test-0123456789"
+        assert rec.messages is not None and rec.messages[0] == {
+            "role": "system",
+            "content": "Answer briefly.",
+        }
+    history = follow_up[0].messages
+    assert history is not None and [m["role"] for m in history] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+    ]
+    assert set(history[2]) == {"role", "content"}  # only role and content go back
+    assert "Thinking it over" not in history[2]["content"]

@@ -18,23 +18,12 @@ from sqlmodel import Session, select
 from arena.db import make_engine
 from arena.tables import Endpoint, Meta, Vote
 from tests.arena_process import ArenaProcess
-from tests.conftest import MODELS, read_events, write_models
+from tests.conftest import MODELS, answers, read_events, write_models
 from tests.databases import pg_available, postgres_database
 from tests.fake_openai import Behavior, FakeOpenAI, default_reply
 from tests.servers import ThreadedServer
 
 SECRET = "a-secret-key-shared-by-all-workers-0123456789"
-
-
-def answers(events: list[tuple[str, str]]) -> dict[str, str]:
-    """The content of both sides as the stream's events build it up."""
-    text = {"a": "", "b": ""}
-    for name, data in events:
-        if name == "delta":
-            d = json.loads(data)
-            if d["kind"] == "content":
-                text[d["side"]] = d["text"] if d["replace"] else text[d["side"]] + d["text"]
-    return text
 
 
 def ready_battle(client: httpx.Client, prompt: str = "Why is the sky blue?") -> str:
@@ -116,10 +105,11 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-def test_two_workers_share_one_battle(pg_url: str, fake: FakeOpenAI, tmp_path: Path) -> None:
-    """A battle created on worker 1 streams on worker 2 (replayed from the database while worker 1
-    generates it) and is voted on worker 1: no state lives only in a process."""
-    fake.set_default(Behavior(token_delay=0.02))
+@pytest.fixture
+def two_workers(
+    pg_url: str, fake: FakeOpenAI, tmp_path: Path
+) -> Iterator[tuple[ArenaProcess, ArenaProcess]]:
+    """Two arena processes on one PostgreSQL database, started (and migrating) at once."""
     env = {
         "ARENA_DATABASE_URL": pg_url,
         "ARENA_SECRET_KEY": SECRET,
@@ -130,41 +120,80 @@ def test_two_workers_share_one_battle(pg_url: str, fake: FakeOpenAI, tmp_path: P
     }
     w1, w2 = ArenaProcess(env), ArenaProcess(env)
     try:
-        for w in (w1.spawn(), w2.spawn()):  # both start (and migrate) at the same time
+        for w in (w1.spawn(), w2.spawn()):
             w.wait_ready()
-        # One cookie jar for both: the voter cookie belongs to 127.0.0.1, whatever the port.
-        with httpx.Client(timeout=30) as voter:
-            prompt = "Compare rivers and canals"
-            r = voter.post(f"{w1.url}/api/battles", json={"prompt": prompt})
-            assert r.status_code == 201, r.text
-            battle = r.json()["battle_id"]
-
-            live = read_events(voter, f"{w2.url}/api/battles/{battle}/stream")
-            assert live[-1] == ("end", json.dumps({"status": "ready"}))
-            expected = default_reply([{"role": "user", "content": prompt}])
-            assert answers(live) == {"a": expected, "b": expected}
-
-            replay = read_events(voter, f"{w2.url}/api/battles/{battle}/stream")
-            assert answers(replay) == answers(live)
-            state = voter.get(f"{w2.url}/api/battles/{battle}").json()
-            assert state["status"] == "ready"
-            assert state["turns"][0]["a"]["content"] == expected
-            # Exactly one generation for the battle across both workers.
-            asked = [
-                r for r in fake.chat_requests if (r.messages or [{}])[-1].get("content") == prompt
-            ]
-            assert len(asked) == 2
-
-            vote = voter.post(f"{w1.url}/api/battles/{battle}/vote", json={"winner": "tie"})
-            assert vote.status_code == 200, vote.text
-            again = voter.post(f"{w2.url}/api/battles/{battle}/vote", json={"winner": "tie"})
-            assert again.status_code == 409
-            seen = voter.get(f"{w2.url}/api/battles/{battle}").json()
-            assert seen["status"] == "voted"
-            assert {seen["model_a"], seen["model_b"]} == set(MODELS)
+        yield w1, w2
     finally:
         w1.stop()
         w2.stop()
+
+
+def test_two_workers_share_one_battle(
+    two_workers: tuple[ArenaProcess, ArenaProcess], fake: FakeOpenAI
+) -> None:
+    """A battle created on worker 1 streams on worker 2 (replayed from the database while worker 1
+    generates it) and is voted on worker 1: no state lives only in a process."""
+    fake.set_default(Behavior(token_delay=0.02))
+    w1, w2 = two_workers
+    # One cookie jar for both: the voter cookie belongs to 127.0.0.1, whatever the port.
+    with httpx.Client(timeout=30) as voter:
+        prompt = "Compare rivers and canals"
+        r = voter.post(f"{w1.url}/api/battles", json={"prompt": prompt})
+        assert r.status_code == 201, r.text
+        battle = r.json()["battle_id"]
+
+        live = read_events(voter, f"{w2.url}/api/battles/{battle}/stream")
+        assert live[-1] == ("end", json.dumps({"status": "ready"}))
+        expected = default_reply([{"role": "user", "content": prompt}])
+        assert answers(live) == {"a": expected, "b": expected}
+
+        replay = read_events(voter, f"{w2.url}/api/battles/{battle}/stream")
+        assert answers(replay) == answers(live)
+        state = voter.get(f"{w2.url}/api/battles/{battle}").json()
+        assert state["status"] == "ready"
+        assert state["turns"][0]["a"]["content"] == expected
+        # Exactly one generation for the battle across both workers.
+        asked = [r for r in fake.chat_requests if (r.messages or [{}])[-1].get("content") == prompt]
+        assert len(asked) == 2
+
+        vote = voter.post(f"{w1.url}/api/battles/{battle}/vote", json={"winner": "tie"})
+        assert vote.status_code == 200, vote.text
+        again = voter.post(f"{w2.url}/api/battles/{battle}/vote", json={"winner": "tie"})
+        assert again.status_code == 409
+        seen = voter.get(f"{w2.url}/api/battles/{battle}").json()
+        assert seen["status"] == "voted"
+        assert {seen["model_a"], seen["model_b"]} == set(MODELS)
+
+
+def test_stop_asked_on_another_worker(
+    two_workers: tuple[ArenaProcess, ArenaProcess], fake: FakeOpenAI
+) -> None:
+    """A stop that reaches the worker not generating the turn still closes both upstream
+    requests: the generating worker sees it when it next saves its live turns."""
+    long_reply = " ".join(f"word{i}" for i in range(400))
+    fake.set_default(Behavior(token_delay=0.05, reply=long_reply))  # 20 s per answer
+    w1, w2 = two_workers
+    with httpx.Client(timeout=30) as voter:
+        r = voter.post(f"{w1.url}/api/battles", json={"prompt": "Tell a long story"})
+        assert r.status_code == 201, r.text
+        battle = r.json()["battle_id"]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:  # wait until worker 2 sees text from both sides
+            turn = voter.get(f"{w2.url}/api/battles/{battle}").json()["turns"][0]
+            if turn["a"]["content"] and turn["b"]["content"]:
+                break
+            time.sleep(0.05)
+        stop = voter.post(f"{w2.url}/api/battles/{battle}/stop", json={})
+        assert stop.status_code == 200, stop.text
+
+        events = read_events(voter, f"{w2.url}/api/battles/{battle}/stream")
+        assert events[-1] == ("end", json.dumps({"status": "ready"}))
+        text = answers(events)
+        for side in "ab":  # kept as finished, and cut short
+            assert text[side].startswith("word0 ") and len(text[side]) < len(long_reply)
+        assert {rec.outcome for rec in fake.chat_requests} == {"disconnected"}
+        vote = voter.post(f"{w1.url}/api/battles/{battle}/vote", json={"winner": "tie"})
+        assert vote.status_code == 200, vote.text
 
 
 def test_workers_starting_together_on_an_empty_database(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -184,6 +185,9 @@ class Fault:
     kind: str | None  # the voter-facing error kind; None: the answer is complete
     detail: str = ""  # words of the upstream that the admin must find in error_detail
     partial: int = 0  # content chunks shown before the failure
+    # A connection reset may take the bytes that arrived with it (aiohttp raises before handing
+    # out what it buffered): then at least this many chunks, sent well before, are shown.
+    partial_at_least: int | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     upstream_id: str = ALPHA
     refused: bool = False  # alpha's base_url is a closed port
@@ -225,7 +229,11 @@ FAULTS = {
         Behavior(cut_after=3), "incomplete", "without a finish_reason", partial=3
     ),
     "connection_dropped_mid_stream": Fault(
-        Behavior(cut_after=3, cut_mode="abort"), "connection", "connection", partial=3
+        Behavior(cut_after=3, cut_mode="abort", token_delay=0.05),
+        "connection",
+        "connection",
+        partial=3,
+        partial_at_least=2,
     ),
     "malformed_chunk": Fault(
         Behavior(malformed_after=3), "protocol", "malformed response", partial=3
@@ -304,6 +312,10 @@ def test_fault(
     assert done[side] == {"side": side, "status": "failed", "error": message}
     assert done[other_side]["status"] == "done"
     partial = "".join(tokenize(reply)[: f.partial])
+    if f.partial_at_least is not None and seen["content"] != partial:
+        shown = len(tokenize(seen["content"]))
+        assert f.partial_at_least <= shown < f.partial, seen
+        partial = "".join(tokenize(reply)[:shown])
     assert state["status"] == "failed"
     assert seen == {"content": partial, "reasoning": None, "error": message}
     assert state["model_a"] is None and state["model_b"] is None
@@ -516,3 +528,76 @@ def test_breaker_reopens_on_the_first_failure_after_a_pause(
             session.commit()
         voter.events(voter.start())
     assert endpoint(engine, "alpha").consecutive_failures == 0
+
+
+REFUSE_BATTLES = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_battles BEFORE INSERT ON battle "
+        "BEGIN SELECT RAISE(ABORT, 'no room for battles'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_battles() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'no room for battles'; END $$",
+        "CREATE TRIGGER refuse_battles BEFORE INSERT ON battle "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_battles()",
+    ],
+}
+
+
+@contextmanager
+def battles_refused_once_unlocked(engine: Engine) -> Iterator[None]:
+    """Inside: inserting a battle waits (a transaction holds the lock while it adds a trigger).
+    On leaving: that transaction commits, and the waiting insert fails on the trigger."""
+    if engine.dialect.name == "sqlite":
+        db = sqlite3.connect(str(engine.url.database), isolation_level=None, timeout=30)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for statement in REFUSE_BATTLES["sqlite"]:
+                db.execute(statement)
+            yield
+            db.execute("COMMIT")
+        finally:
+            db.close()
+    else:
+        with engine.begin() as conn:  # CREATE TRIGGER locks out inserts until the commit
+            for statement in REFUSE_BATTLES["postgresql"]:
+                conn.exec_driver_sql(statement)
+            yield
+
+
+def test_a_battle_that_cannot_be_stored_stops_its_models(
+    arena_server: ArenaServer, fake: FakeOpenAI, engine: Engine
+) -> None:
+    """Both models are asked while the battle is being stored; when storing fails, the voter
+    gets a clear 503, both upstream requests are closed and nothing is left half-written."""
+    with arena_server() as srv, HealthWatch(srv.url) as health, Voter(srv.url) as voter:
+        first = voter.start()  # the upstream connections are open now, as on a busy arena
+        assert voter.events(first)[0][-1] == ("end", {"status": "ready"})
+        fake.reset()
+        fake.set_default(Behavior(first_token_delay=0.3, token_delay=0.05))
+        refused: list[httpx.Response] = []
+        with battles_refused_once_unlocked(engine):
+            post = threading.Thread(
+                target=lambda: refused.append(
+                    voter.post("/api/battles", json={"prompt": "A question that finds no room"})
+                )
+            )
+            post.start()
+            fake.wait_for(lambda: len(fake.chat_requests) == 2)  # both models were asked
+        post.join(30)
+        assert refused[0].status_code == 503
+        assert refused[0].json()["detail"].startswith("The arena's database is not available")
+        # Both requests are closed long before an answer could finish.
+        fake.wait_for(lambda: all(r.outcome == "disconnected" for r in fake.chat_requests))
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "DROP TRIGGER refuse_battles"
+                + (" ON battle" if engine.dialect.name == "postgresql" else "")
+            )
+        battle = voter.start()  # the next round works
+        assert voter.events(battle)[0][-1] == ("end", {"status": "ready"})
+    health.assert_green()
+    with Session(engine) as s:
+        assert len(s.exec(select(Battle)).all()) == 2
+        assert len(s.exec(select(Turn)).all()) == 2
+        assert len(s.exec(select(Answer)).all()) == 4

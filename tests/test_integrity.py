@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -69,6 +71,33 @@ def test_rate_limit_on_new_battles(arena_server: Any, fake: FakeOpenAI) -> None:
         # Another voter (a fresh cookie) is not limited by this one.
         with httpx.Client(base_url=srv.url) as other:
             assert other.post("/api/battles", json={"prompt": "hi"}).status_code == 201
+    # The refused request never reached a model: two upstream requests per accepted battle.
+    assert len(fake.chat_requests) == 2 * 4
+
+
+def test_rate_limit_holds_for_requests_sent_at_once(arena_server: Any, fake: FakeOpenAI) -> None:
+    """Twelve prompts of one voter at the same instant, three allowed: exactly three battles
+    start, however the worker groups them (a batch counts its own starts, and the next batch
+    counts those drawn but not stored yet)."""
+    with arena_server(battles_per_voter_per_hour=3) as srv, httpx.Client(base_url=srv.url) as c:
+        c.get("/api/health")
+        clients = [httpx.Client(base_url=srv.url, cookies=c.cookies, timeout=30) for _ in range(12)]
+        ready = threading.Barrier(len(clients))
+
+        def post(client: httpx.Client) -> httpx.Response:
+            ready.wait()
+            return client.post("/api/battles", json={"prompt": "hi"})
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            responses = list(pool.map(post, clients))
+        codes = sorted(r.status_code for r in responses)
+        assert codes == [201] * 3 + [429] * 9, codes
+        for r in responses:
+            if r.status_code == 201:
+                read_events(c, f"/api/battles/{r.json()['battle_id']}/stream")
+        for client in clients:
+            client.close()
+    assert len(fake.chat_requests) == 2 * 3
 
 
 def test_rate_limit_per_ip_across_cookies(arena_server: Any, fake: FakeOpenAI) -> None:
@@ -224,7 +253,9 @@ def test_vote_stuffing_moves_the_target_less_than_its_interval(
 def _rating(c: httpx.Client, model: str, battles: int) -> dict[str, Any]:
     deadline = time.monotonic() + 20
     while True:
-        data = c.get("/api/leaderboard").json()
+        r = c.get("/api/leaderboard")
+        assert r.status_code == 200, r.text
+        data = r.json()
         if data["total_battles"] >= battles or time.monotonic() > deadline:
             return next(m for m in data["models"] if m["model"] == model)
         time.sleep(0.2)

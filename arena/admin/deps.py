@@ -66,7 +66,7 @@ def get_admin_keys(request: Request) -> AdminKeys:
 AdminKeysDep = Annotated[AdminKeys, Depends(get_admin_keys)]
 
 
-def require_api_admin(request: Request, settings: SettingsDep) -> None:
+async def require_api_admin(request: Request, settings: SettingsDep) -> None:
     """`Authorization: Bearer $ARENA_ADMIN_TOKEN`: 401 without it or with another, 403 when off."""
     token = configured_token(settings)
     if token is None:

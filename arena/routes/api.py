@@ -15,7 +15,7 @@ from arena.deps import ArenaDep, EngineDep, GeneratorDep, VoterDep, VoterIdentit
 from arena.sse import SSE_HEADERS, encode, json_frame
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """The JSON API takes JSON only (a cross-site form cannot send it without a preflight)."""
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":

@@ -31,7 +31,7 @@ from arena.turnrun import Event, SideDone, TextEvent, TurnEnd
 router = APIRouter(include_in_schema=False)
 
 
-def csrf_protect(request: Request, signer: SignerDep, voter: VoterDep) -> None:
+async def csrf_protect(request: Request, signer: SignerDep, voter: VoterDep) -> None:
     """Unsafe HTML requests must come from our own origin and carry the voter's CSRF token."""
     origin = request.headers.get("origin") or request.headers.get("referer")
     if origin and urlparse(origin).netloc not in ("", request.headers.get("host", "")):

@@ -1,0 +1,94 @@
+"""A worker's saves of its live turns (`arena.turnrun.save_progress`), against a real database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, select
+
+from arena import battles
+from arena.db import make_engine, migrate
+from arena.generation import Generator
+from arena.providers import Timeouts
+from arena.tables import Answer, Endpoint, Turn
+from arena.turnrun import save_progress
+
+FAIL_ANSWER_UPDATES = {
+    "sqlite": [
+        "CREATE TRIGGER no_saves BEFORE UPDATE ON answer "
+        "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION no_saves() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'the disk is full'; END $$",
+        "CREATE TRIGGER no_saves BEFORE UPDATE ON answer FOR EACH ROW EXECUTE FUNCTION no_saves()",
+    ],
+}
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    migrate(eng)
+    with Session(eng) as s:
+        for name in ("alpha", "beta"):
+            s.add(Endpoint(name=name, base_url="http://127.0.0.1:9/v1", model=name))
+        s.commit()
+    yield eng
+    eng.dispose()
+
+
+def generator(engine: Engine) -> Generator:
+    return Generator(
+        engine,
+        timeouts=Timeouts(),
+        persist_interval=0.5,
+        replacement_tries=0,
+        breaker_failures=3,
+        breaker_pause=timedelta(minutes=1),
+        default_max_tokens=100,
+    )
+
+
+def contents(engine: Engine) -> dict[str, str]:
+    with Session(engine) as s:
+        return {a.side: a.content for a in s.exec(select(Answer)).all()}
+
+
+async def test_progress_that_failed_to_save_is_saved_next_time(engine: Engine) -> None:
+    request = battles.StartRequest("v", None, "Hello?")
+    (draw,) = battles.draw_battles(engine, [request])
+    assert isinstance(draw, battles.Draw)
+    gen = generator(engine)
+    run = gen.start(draw, "v", "Hello?")
+    run.stop(by_voter=True)  # nothing is asked upstream here; the run is saved by hand
+    (stored,) = battles.store_battles(engine, [(draw, request)])
+    run.bind(*stored)
+    run.sides["a"].content.append("Hi")
+    run.sides["b"].content.append("Hey")
+
+    with engine.begin() as conn:
+        for statement in FAIL_ANSWER_UPDATES[engine.dialect.name]:
+            conn.exec_driver_sql(statement)
+    with pytest.raises(DBAPIError):
+        save_progress(engine, [run])
+    assert contents(engine) == {"a": "", "b": ""}
+    with engine.begin() as conn:
+        on = " ON answer" if engine.dialect.name == "postgresql" else ""
+        conn.exec_driver_sql(f"DROP TRIGGER no_saves{on}")
+
+    assert save_progress(engine, [run]) == set()
+    assert contents(engine) == {"a": "Hi", "b": "Hey"}
+    run.sides["a"].content.append(" there")
+    with Session(engine) as s:
+        turn = s.exec(select(Turn)).one()
+        turn.cancel_requested = True  # a stop asked on another worker
+        s.add(turn)
+        s.commit()
+    assert save_progress(engine, [run]) == {run.turn_id}
+    assert contents(engine) == {"a": "Hi there", "b": "Hey"}
+    await gen.shutdown()
