@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from psycopg.types.datetime import TimestamptzLoader
 from sqlalchemy import Connection, Engine, event, insert, text
@@ -15,6 +16,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, create_engine, select
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -94,6 +98,22 @@ def begin(engine: Engine, *, durable: bool = True) -> Iterator[Connection]:
             elif conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
         yield conn
+
+
+async def in_thread(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """`asyncio.to_thread` for background tasks: cancelling the caller waits for the thread.
+
+    A thread cannot be interrupted. A task cancelled at shutdown that let its thread run on would
+    have it use the engine after the app disposed of it, and leave a connection open that nobody
+    closes (a new pool's, made for that late checkout).
+    """
+    work = asyncio.ensure_future(asyncio.to_thread(fn, *args, **kwargs))
+    try:
+        return await asyncio.shield(work)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await work
+        raise
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ writes every `persist_interval` seconds and at the end. Nothing another worker n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator, Callable
@@ -26,7 +27,7 @@ from arena.battles import (
     expire_orphans,
     owned_battle,
 )
-from arena.db import session_scope
+from arena.db import in_thread, session_scope
 from arena.endpoints import resolve_api_key
 from arena.moderation import Moderator
 from arena.providers import (
@@ -134,7 +135,7 @@ class Generator:
             if not runs:
                 continue
             try:
-                cancelled = await asyncio.to_thread(save_progress, self.engine, runs)
+                cancelled = await in_thread(save_progress, self.engine, runs)
             except Exception:  # a busy or unreachable database: the next round tries again
                 log.exception("saving the progress of %d live turns failed", len(runs))
                 continue
@@ -204,6 +205,8 @@ class Generator:
             await asyncio.wait(tasks, timeout=10)
         if self._saver is not None:
             self._saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._saver
         for client in self.clients.values():
             await client.close()
         self.clients.clear()

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from arena.db import begin, session_scope
+from arena.db import begin, in_thread, session_scope
 from arena.hygiene import HygieneRules, VoteColumns, apply_hygiene
 from arena.settings import Settings
 from arena.tables import Endpoint, LeaderboardCache, utcnow
@@ -275,9 +275,7 @@ async def refresher(
     """Keep the wanted leaderboards current, forever (one per worker; leases avoid double work)."""
     while True:
         try:
-            await asyncio.to_thread(
-                refresh_stale, engine, config, lease=timedelta(minutes=2), cache=cache
-            )
+            await in_thread(refresh_stale, engine, config, lease=timedelta(minutes=2), cache=cache)
         except Exception:
             log.exception("leaderboard refresher")
         await asyncio.sleep(every)

@@ -16,7 +16,7 @@ from arena import breaker
 from arena.battles import (
     SIDES,
 )
-from arena.db import begin, session_scope
+from arena.db import begin, in_thread, session_scope
 from arena.endpoints import drawable_endpoints
 from arena.matchmaking import draw_replacement
 from arena.providers import (
@@ -280,7 +280,7 @@ class TurnRun:
             status = "ready" if all(s.status == "done" for s in self.sides.values()) else "failed"
             try:
                 if await asyncio.shield(self._stored()):
-                    await asyncio.shield(asyncio.to_thread(self._save, final=status))
+                    await in_thread(self._save, final=status)
             finally:
                 self.ended = TurnEnd(status)
                 self.publish(self.ended)
