@@ -320,12 +320,27 @@ def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
             names = _names(session, battle)
         return BattleView(
             battle.id,
-            battle.status,
+            _agreed_status(battle.status, views[-1].status if views else None),
             views,
             *names,
             winner=vote.winner if vote else None,
             leaked=bool(vote and vote.leaked),
         )
+
+
+def _agreed_status(battle: str, last_turn: str | None) -> str:
+    """The battle's status as its last turn has it.
+
+    The battle row is read before its turns, statement by statement (PostgreSQL's READ COMMITTED,
+    SQLite's reads outside a write), so a turn's end or a follow-up's start can be committed in
+    between. A page rendered from the older battle row would show finished answers with the vote
+    closed and no stream to open it: the turn is the newer word.
+    """
+    if battle in ("pending", "streaming") and last_turn in ("done", "failed"):
+        return "ready" if last_turn == "done" else "failed"
+    if battle == "ready" and last_turn in ("pending", "streaming"):
+        return last_turn
+    return battle
 
 
 def _names(session: Session, battle: Battle) -> tuple[str, str]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, update
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from arena import battles
 from arena.db import make_engine, migrate
 from arena.generation import Generator
 from arena.providers import Timeouts
-from arena.tables import Answer, Endpoint, Turn
+from arena.tables import Answer, Battle, Endpoint, Turn
 from arena.turnrun import save_progress
 
 FAIL_ANSWER_UPDATES = {
@@ -92,3 +93,35 @@ async def test_progress_that_failed_to_save_is_saved_next_time(engine: Engine) -
     assert save_progress(engine, [run]) == {run.turn_id}
     assert contents(engine) == {"a": "Hi there", "b": "Hey"}
     await gen.shutdown()
+
+
+def test_a_view_read_while_its_turn_ends_agrees_with_itself(engine: Engine) -> None:
+    """The turn ends between the view's read of the battle and of its turns (CI once rendered
+    finished answers under a closed vote, with no stream left to open it): the view goes by the
+    turn, so the page offers the vote."""
+    request = battles.StartRequest("v", None, "Hello?")
+    (draw,) = battles.draw_battles(engine, [request])
+    assert isinstance(draw, battles.Draw)
+    ((turn_id, _),) = battles.store_battles(engine, [(draw, request)])
+    ended = []
+
+    def end_the_turn(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if (
+            not ended
+            and statement.lstrip().upper().startswith("SELECT")
+            and "FROM battle" in statement
+        ):
+            ended.append(True)
+            with engine.begin() as other:  # another connection, as another worker's save would
+                other.execute(update(Turn).where(col(Turn.id) == turn_id).values(status="done"))
+                other.execute(
+                    update(Battle).where(col(Battle.id) == draw.battle_id).values(status="ready")
+                )
+
+    event.listen(engine, "after_cursor_execute", end_the_turn)
+    try:
+        view = battles.battle_view(engine, battle_id=draw.battle_id, voter_id="v")
+    finally:
+        event.remove(engine, "after_cursor_execute", end_the_turn)
+    assert ended and view.turns[0].status == "done"
+    assert view.status == "ready"
