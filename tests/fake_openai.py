@@ -164,6 +164,10 @@ class Behavior:
     """Override the finish reason (default ``stop``, or ``length`` when max_tokens cut it)."""
     require_api_key: str | None = None
     """401 ``invalid_api_key`` unless ``Authorization: Bearer <this>``."""
+    framing: Literal["lf", "awkward"] = "lf"
+    """``awkward``: all the SSE standard allows that few servers send: CRLF line ends, a comment
+    and an ``event:`` line before each event, its JSON spread over several ``data:`` lines, and
+    every write split inside its first CRLF."""
 
 
 @dataclass
@@ -955,6 +959,8 @@ class FakeOpenAI:
             )
 
         rec.status = 200
+        if b.framing == "awkward":
+            send = _awkward(send)
         await send(
             {
                 "type": "http.response.start",
@@ -1022,6 +1028,37 @@ class FakeOpenAI:
         await send({"type": "http.response.body", "body": pending + final + usage_chunk + _DONE})
         rec.outcome = "completed"
         self.completed_streams += 1
+
+
+def _awkward(send: Any) -> Any:
+    """`send`, with each body's events reframed and written in two pieces (see Behavior.framing)."""
+
+    def reframe(event: bytes) -> bytes:
+        payload = event.removeprefix(b"data: ")
+        try:
+            lines = _dumps_lines(json.loads(payload))
+        except ValueError:  # [DONE], or malformed on purpose
+            lines = [payload]
+        return b": keep-alive\r\nevent: message\r\n" + b"".join(
+            b"data: " + line + b"\r\n" for line in lines
+        )
+
+    async def awkward_send(message: dict[str, Any]) -> None:
+        body = message.get("body", b"")
+        if message["type"] != "http.response.body" or not body:
+            await send(message)
+            return
+        events = [e for e in body.split(b"\n\n") if e]
+        body = b"".join(reframe(e) + b"\r\n" for e in events)
+        cut = body.index(b"\r\n") + 1
+        await send({"type": "http.response.body", "body": body[:cut], "more_body": True})
+        await send({**message, "body": body[cut:]})
+
+    return awkward_send
+
+
+def _dumps_lines(obj: Any) -> list[bytes]:
+    return json.dumps(obj, ensure_ascii=False, indent=1).encode().split(b"\n")
 
 
 def _fmt_seconds(value: float) -> str:

@@ -8,9 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import Session, select
 
+from arena.db import make_engine
+from arena.tables import Answer
 from tests.conftest import MODELS, answers, read_events, write_models
-from tests.fake_openai import Behavior, FakeOpenAI
+from tests.fake_openai import Behavior, FakeOpenAI, default_reply, tokenize
 
 
 def start(client: httpx.Client, prompt: str = "What is 2+2?") -> str:
@@ -212,3 +215,30 @@ def test_endpoint_settings_reach_the_upstream(
     ]
     assert set(history[2]) == {"role", "content"}  # only role and content go back
     assert "Thinking it over" not in history[2]["content"]
+
+
+def test_an_event_stream_framed_as_the_standard_allows(
+    arena_server: Any, fake: FakeOpenAI, database_url: str
+) -> None:
+    """CRLF line ends, comments, `event:` lines, each chunk's JSON over several `data:` lines and
+    a CRLF split between two reads: the same answer, reasoning and usage as plain framing."""
+    fake.set_default(Behavior(reasoning="Thinking it over.", framing="awkward"))
+    prompt = "Name a river"
+    with arena_server() as srv, httpx.Client(base_url=srv.url) as c:
+        battle = start(c, prompt)
+        events = read_events(c, f"/api/battles/{battle}/stream")
+        assert events[-1] == ("end", json.dumps({"status": "ready"}))
+        expected = default_reply([{"role": "user", "content": prompt}])
+        assert answers(events) == {"a": expected, "b": expected}
+        turn = c.get(f"/api/battles/{battle}").json()["turns"][0]
+        assert [turn[s]["reasoning"] for s in "ab"] == ["Thinking it over."] * 2
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as s:
+            stored = s.exec(select(Answer)).all()
+    finally:
+        engine.dispose()
+    words = len(tokenize(expected)) + len(tokenize("Thinking it over."))
+    # The usage chunk arrived intact: its counts, not the number of streamed pieces.
+    assert [(a.finish_reason, a.completion_tokens) for a in stored] == [("stop", words)] * 2
+    assert all(a.prompt_tokens for a in stored)
