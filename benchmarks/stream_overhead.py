@@ -10,7 +10,10 @@ streams read directly by the openai client. Two traffic shapes, each run both wa
 - **burst**: all N voters submit their prompt at the same instant (the worst case: N battle starts
   queue on the CPU at once).
 
-Run: `python benchmarks/stream_overhead.py [--battles 50] [--mode both|steady|burst]`.
+Each mode runs `--trials` times (default 3), direct then through the arena in turns, with the
+arena and the upstream kept running; the headline is the median of the trials' figures.
+
+Run: `python benchmarks/stream_overhead.py [--battles 50] [--mode both|steady|burst] [--workers N]`.
 """
 
 from __future__ import annotations
@@ -173,22 +176,44 @@ async def through_arena(url: str, shape: Shape) -> list[Sample]:
         await asyncio.gather(*(s.close() for s in sessions))
 
 
-def report(label: str, direct_samples: list[Sample], arena_samples: list[Sample]) -> None:
-    d_ttft = [t for s in direct_samples for t in s.ttft]
-    a_ttft = [t for s in arena_samples for t in s.ttft]
-    d_rate = [r for s in direct_samples for r in s.rate]
-    a_rate = [r for s in arena_samples for r in s.rate]
-    print(f"  {label}: {len(arena_samples)} battles measured ({len(direct_samples)} direct pairs)")
-    for name, ttft, rate in (("direct", d_ttft, d_rate), ("arena ", a_ttft, a_rate)):
+def ttft_rate(samples: list[Sample]) -> tuple[list[float], list[float]]:
+    return [t for s in samples for t in s.ttft], [r for s in samples for r in s.rate]
+
+
+def added(direct_samples: list[Sample], arena_samples: list[Sample]) -> tuple[float, float, float]:
+    """Added TTFT p50 and p99 (ms) and the throughput ratio of one trial."""
+    d_ttft, d_rate = ttft_rate(direct_samples)
+    a_ttft, a_rate = ttft_rate(arena_samples)
+    return (
+        percentile(a_ttft, 50) - percentile(d_ttft, 50),
+        percentile(a_ttft, 99) - percentile(d_ttft, 99),
+        statistics.mean(a_rate) / statistics.mean(d_rate),
+    )
+
+
+def report(label: str, trials: list[tuple[list[Sample], list[Sample]]]) -> None:
+    """Each trial's figures, then their median (the headline: a shared machine's speed drifts
+    between trials, and each trial compares the two ways under the same conditions)."""
+    direct_all = [s for d, _ in trials for s in d]
+    arena_all = [s for _, a in trials for s in a]
+    print(
+        f"  {label}: {len(trials)} trials, {len(arena_all)} battles measured "
+        f"({len(direct_all)} direct pairs)"
+    )
+    for name, samples in (("direct", direct_all), ("arena ", arena_all)):
+        ttft, rate = ttft_rate(samples)
         print(
             f"    {name}   TTFT p50 {percentile(ttft, 50):7.1f} ms  "
             f"p99 {percentile(ttft, 99):7.1f} ms   throughput {statistics.mean(rate):6.1f} tok/s"
         )
-    print(f"    failed battles through the arena: {sum(s.failed for s in arena_samples)}")
+    print(f"    failed battles through the arena: {sum(s.failed for s in arena_all)}")
+    figures = [added(d, a) for d, a in trials]
+    for i, (p50, p99, ratio) in enumerate(figures, 1):
+        print(f"    trial {i}  TTFT p50 {p50:+7.1f} ms  p99 {p99:+7.1f} ms   ratio {ratio:.3f}")
+    p50, p99, ratio = (statistics.median(f[i] for f in figures) for i in range(3))
     print(
-        f"    added    TTFT p50 {percentile(a_ttft, 50) - percentile(d_ttft, 50):+7.1f} ms  "
-        f"p99 {percentile(a_ttft, 99) - percentile(d_ttft, 99):+7.1f} ms   "
-        f"throughput ratio {statistics.mean(a_rate) / statistics.mean(d_rate):.3f}"
+        f"    added    TTFT p50 {p50:+7.1f} ms  p99 {p99:+7.1f} ms   "
+        f"throughput ratio {ratio:.3f}   (median of the trials)"
     )
 
 
@@ -197,6 +222,7 @@ def main() -> None:
     parser.add_argument("--battles", type=int, default=50, help="battles in flight at once")
     parser.add_argument("--mode", choices=("both", "steady", "burst"), default="both")
     parser.add_argument("--rounds", type=int, default=4, help="battles per voter (steady)")
+    parser.add_argument("--trials", type=int, default=3, help="direct/arena pairs per mode")
     parser.add_argument("--words", type=int, default=100, help="tokens per answer")
     parser.add_argument("--token-delay", type=float, default=0.02, help="seconds between tokens")
     parser.add_argument("--first-token-delay", type=float, default=0.05)
@@ -220,13 +246,21 @@ def main() -> None:
         *("--token-delay", str(args.token_delay), "--reply-words", str(args.words)),
         *("--first-token-delay", str(args.first_token_delay)),
     ) as base:
-        direct_results = {m: asyncio.run(direct(base, shapes[m])) for m in modes}
         models = {"alpha": "m1", "beta": "m2"}
-        with arena_process(base, models, args.database_url, args.workers) as (url, _):
+        # Every voter here comes from 127.0.0.1: a per-IP limit that is checked but never reached.
+        limit = {"ARENA_BATTLES_PER_IP_PER_HOUR": "1000000"}
+        with arena_process(base, models, args.database_url, args.workers, **limit) as (url, _):
             asyncio.run(through_arena(url, Shape(2, 1, 0.0)))  # warm up connections and code
-            arena_results = {m: asyncio.run(through_arena(url, shapes[m])) for m in modes}
-    for m in modes:
-        report(m, direct_results[m], arena_results[m])
+            for m in modes:
+                # Direct and through the arena in turns, so both meet the same machine.
+                trials = [
+                    (
+                        asyncio.run(direct(base, shapes[m])),
+                        asyncio.run(through_arena(url, shapes[m])),
+                    )
+                    for _ in range(args.trials)
+                ]
+                report(m, trials)
     print(f"  CPU speed check, before / after: {before:.1f} / {cpu_speed():.1f} ms")
 
 
