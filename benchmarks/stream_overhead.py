@@ -35,6 +35,7 @@ import openai
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._harness import arena_process, fake_upstream, percentile
+from tests.arena_process import cpu_seconds, family
 
 
 @dataclass
@@ -62,6 +63,15 @@ class Sample:
     ttft: list[float] = field(default_factory=list)
     rate: list[float] = field(default_factory=list)
     failed: int = 0
+
+
+@dataclass
+class Trial:
+    """One direct run and one arena run of the same shape, with the arena's CPU use."""
+
+    direct: list[Sample]
+    arena: list[Sample]
+    arena_cores: float  # CPU seconds the arena used per second of its run
 
 
 async def run_voters(shape: Shape, battle: Callable[[int], Awaitable[Sample]]) -> list[Sample]:
@@ -191,11 +201,11 @@ def added(direct_samples: list[Sample], arena_samples: list[Sample]) -> tuple[fl
     )
 
 
-def report(label: str, trials: list[tuple[list[Sample], list[Sample]]]) -> None:
+def report(label: str, trials: list[Trial]) -> None:
     """Each trial's figures, then their median (the headline: a shared machine's speed drifts
     between trials, and each trial compares the two ways under the same conditions)."""
-    direct_all = [s for d, _ in trials for s in d]
-    arena_all = [s for _, a in trials for s in a]
+    direct_all = [s for t in trials for s in t.direct]
+    arena_all = [s for t in trials for s in t.arena]
     print(
         f"  {label}: {len(trials)} trials, {len(arena_all)} battles measured "
         f"({len(direct_all)} direct pairs)"
@@ -207,9 +217,12 @@ def report(label: str, trials: list[tuple[list[Sample], list[Sample]]]) -> None:
             f"p99 {percentile(ttft, 99):7.1f} ms   throughput {statistics.mean(rate):6.1f} tok/s"
         )
     print(f"    failed battles through the arena: {sum(s.failed for s in arena_all)}")
-    figures = [added(d, a) for d, a in trials]
-    for i, (p50, p99, ratio) in enumerate(figures, 1):
-        print(f"    trial {i}  TTFT p50 {p50:+7.1f} ms  p99 {p99:+7.1f} ms   ratio {ratio:.3f}")
+    figures = [added(t.direct, t.arena) for t in trials]
+    for i, ((p50, p99, ratio), t) in enumerate(zip(figures, trials, strict=True), 1):
+        print(
+            f"    trial {i}  TTFT p50 {p50:+7.1f} ms  p99 {p99:+7.1f} ms   ratio {ratio:.3f}   "
+            f"arena CPU {t.arena_cores:.2f} cores"
+        )
     p50, p99, ratio = (statistics.median(f[i] for f in figures) for i in range(3))
     print(
         f"    added    TTFT p50 {p50:+7.1f} ms  p99 {p99:+7.1f} ms   "
@@ -249,18 +262,20 @@ def main() -> None:
         models = {"alpha": "m1", "beta": "m2"}
         # Every voter here comes from 127.0.0.1: a per-IP limit that is checked but never reached.
         limit = {"ARENA_BATTLES_PER_IP_PER_HOUR": "1000000"}
-        with arena_process(base, models, args.database_url, args.workers, **limit) as (url, _):
+        with arena_process(base, models, args.database_url, args.workers, **limit) as (url, proc):
             asyncio.run(through_arena(url, Shape(2, 1, 0.0)))  # warm up connections and code
-            for m in modes:
+
+            def trial(shape: Shape) -> Trial:
                 # Direct and through the arena in turns, so both meet the same machine.
-                trials = [
-                    (
-                        asyncio.run(direct(base, shapes[m])),
-                        asyncio.run(through_arena(url, shapes[m])),
-                    )
-                    for _ in range(args.trials)
-                ]
-                report(m, trials)
+                direct_samples = asyncio.run(direct(base, shape))
+                pids = family(proc.pid)
+                cpu, wall = cpu_seconds(pids), time.perf_counter()
+                arena_samples = asyncio.run(through_arena(url, shape))
+                cores = (cpu_seconds(pids) - cpu) / (time.perf_counter() - wall)
+                return Trial(direct_samples, arena_samples, cores)
+
+            for m in modes:
+                report(m, [trial(shapes[m]) for _ in range(args.trials)])
     print(f"  CPU speed check, before / after: {before:.1f} / {cpu_speed():.1f} ms")
 
 

@@ -134,24 +134,11 @@ class ArenaProcess:
 
     def pids(self) -> list[int]:
         """The server's process and its direct children (uvicorn's workers)."""
-        if self.proc is None:
-            return []
-        pids = [self.proc.pid]
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        if children.exists():
-            pids += [int(p) for p in children.read_text().split()]
-        return pids
+        return [] if self.proc is None else family(self.proc.pid)
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the server and its workers have used so far (Linux /proc)."""
-        total = 0
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
-        return total / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.pids())
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and its workers (Linux /proc)."""
@@ -172,3 +159,21 @@ class ArenaProcess:
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def family(pid: int) -> list[int]:
+    """A process and its direct children (Linux /proc)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) these processes have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
