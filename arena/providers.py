@@ -22,7 +22,7 @@ import openai
 from openai import AsyncOpenAI
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
-MAX_LINE = 16 << 20  # bytes in one line of an upstream's event stream
+MAX_EVENT = 16 << 20  # bytes in one line, or one event, of an upstream's event stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,33 +340,44 @@ async def sse_json(response: httpx2.Response) -> AsyncIterator[Any]:
     SDK's exceptions; after `[DONE]` the rest of the body is read briefly so that the
     connection can be used again.
     """
-    rest = b""  # an unfinished line
+    rest: list[bytes] = []  # an unfinished line, in the pieces it came in
+    rest_size = 0
     data: list[bytes] = []  # the current event's data lines
+    size = 0  # their bytes
     reads = response.aiter_bytes()
     try:
         async for read in reads:
-            chunk = rest + read if rest else read
+            if b"\n" not in read and b"\r" not in read:  # more of an unfinished line
+                rest.append(read)
+                rest_size += len(read)
+                if rest_size > MAX_EVENT:
+                    raise UpstreamError("protocol", f"a line of over {MAX_EVENT >> 20} MiB")
+                continue
+            chunk = b"".join((*rest, read)) if rest else read
             if b"\r" in chunk:
                 held = b"\r" if chunk.endswith(b"\r") else b""  # maybe half of a CRLF
                 chunk = chunk[: len(chunk) - len(held)]
                 chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + held
             lines = chunk.split(b"\n")
-            rest = lines.pop()
-            if len(rest) > MAX_LINE:
-                raise UpstreamError("protocol", f"a line of over {MAX_LINE >> 20} MiB")
+            last = lines.pop()
+            rest, rest_size = ([last], len(last)) if last else ([], 0)
             for line in lines:
                 if line.startswith(b"data:"):
                     value = line[5:]
                     data.append(value[1:] if value.startswith(b" ") else value)
+                    size += len(value)
+                    if size > MAX_EVENT:
+                        raise UpstreamError("protocol", f"an event of over {MAX_EVENT >> 20} MiB")
                 elif not line and data:  # a blank line ends an event
                     payload = data[0] if len(data) == 1 else b"\n".join(data)
-                    data = []
+                    data, size = [], 0
                     if payload.startswith(b"[DONE]"):
                         await _drain(reads)
                         return
                     yield _event_data(payload, response)
-        if rest.startswith(b"data:"):  # a last event without its blank line
-            value = rest[5:].removesuffix(b"\r")
+        line = b"".join(rest).removesuffix(b"\r")
+        if line.startswith(b"data:"):  # a last event without its blank line
+            value = line[5:]
             data.append(value[1:] if value.startswith(b" ") else value)
         if data and not data[0].startswith(b"[DONE]"):
             yield _event_data(b"\n".join(data), response)
@@ -381,13 +392,9 @@ def _event_data(payload: bytes, response: httpx2.Response) -> Any:
     if isinstance(data, dict) and data.get("error"):  # e.g. Model Studio's output inspection
         error = data["error"]
         message = error.get("message") if isinstance(error, dict) else None
-        raise openai.APIError(
-            message
-            if isinstance(message, str) and message
-            else "An error occurred during streaming",
-            request=response.request,
-            body=error,
-        )
+        if not isinstance(message, str) or not message:
+            message = "An error occurred during streaming"
+        raise openai.APIError(message, request=response.request, body=error)
     return data
 
 

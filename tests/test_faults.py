@@ -239,6 +239,8 @@ FAULTS = {
         Behavior(malformed_after=3), "protocol", "malformed response", partial=3
     ),
     "malformed_first_chunk": Fault(Behavior(malformed_after=0), "protocol", "malformed response"),
+    # One 17 MiB chunk: refused, not buffered without end.
+    "oversized_event": Fault(Behavior(reply="x" * (17 << 20)), "protocol", "over 16 MiB"),
     "content_filter": Fault(
         Behavior(content_filter=True), "content_filter", "Input data may contain inappropriate"
     ),
