@@ -164,6 +164,10 @@ class Behavior:
     """Override the finish reason (default ``stop``, or ``length`` when max_tokens cut it)."""
     require_api_key: str | None = None
     """401 ``invalid_api_key`` unless ``Authorization: Bearer <this>``."""
+    padding: int = 0
+    """Bytes of an extra ``x_padding`` member in the first chunk, as strings of at most 1 MiB
+    (with ``framing="awkward"`` each one a ``data:`` line of its own: a large event of many
+    lines, none of them large)."""
     framing: Literal["lf", "awkward"] = "lf"
     """``awkward``: all the SSE standard allows that few servers send: CRLF line ends, a comment
     and an ``event:`` line before each event, its JSON spread over several ``data:`` lines, and
@@ -943,6 +947,10 @@ class FakeOpenAI:
                 key = rkey + b'":' if k == "r" else b'{"content":'
                 chunks.append(head + key + _dumps(t) + b"}" + tail)
         role_chunk = head + b'{"role":"assistant","content":""}' + tail
+        if b.padding:
+            sizes = [1 << 20] * (b.padding >> 20) + [b.padding % (1 << 20)]
+            padding = _dumps(["x" * n for n in sizes if n])
+            role_chunk = b'data: {"x_padding":' + padding + b"," + role_chunk[len(b"data: {") :]
         final = head + b'{},"finish_reason":' + _dumps(finish) + b"}]}\n\n"
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         usage_chunk = b""

@@ -241,6 +241,12 @@ FAULTS = {
     "malformed_first_chunk": Fault(Behavior(malformed_after=0), "protocol", "malformed response"),
     # One 17 MiB chunk: refused, not buffered without end.
     "oversized_event": Fault(Behavior(reply="x" * (17 << 20)), "protocol", "over 16 MiB"),
+    # 17 data lines of 1 MiB in one event: no line is over the limit, the event is.
+    "oversized_event_of_many_lines": Fault(
+        Behavior(padding=17 << 20, framing="awkward"), "protocol", "an event of over 16 MiB"
+    ),
+    # 15 lines of 1 MiB: under the limit, so a complete answer.
+    "large_event_of_many_lines": Fault(Behavior(padding=15 << 20, framing="awkward"), None),
     "content_filter": Fault(
         Behavior(content_filter=True), "content_filter", "Input data may contain inappropriate"
     ),
