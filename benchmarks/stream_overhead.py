@@ -10,8 +10,11 @@ streams read directly by the openai client. Two traffic shapes, each run both wa
 - **burst**: all N voters submit their prompt at the same instant (the worst case: N battle starts
   queue on the CPU at once).
 
-Each mode runs `--trials` times (default 3), direct then through the arena in turns, with the
-arena and the upstream kept running; the headline is the median of the trials' figures.
+Each mode runs several trials (steady `--trials`, default 3; burst `--burst-trials`, default 7),
+direct then through the arena in turns, with the arena and the upstream kept running; the
+headline is the median of the trials' figures. A burst trial is 50 samples that queue on the
+upstream for some 100 ms, and its direct and arena TTFT each move by ±30 ms from one trial to
+the next: hence more of them.
 
 Run: `python benchmarks/stream_overhead.py [--battles 50] [--mode both|steady|burst] [--workers N]`.
 """
@@ -219,9 +222,12 @@ def report(label: str, trials: list[Trial]) -> None:
     print(f"    failed battles through the arena: {sum(s.failed for s in arena_all)}")
     figures = [added(t.direct, t.arena) for t in trials]
     for i, ((p50, p99, ratio), t) in enumerate(zip(figures, trials, strict=True), 1):
+        direct_p50 = percentile(ttft_rate(t.direct)[0], 50)
+        arena_p50 = percentile(ttft_rate(t.arena)[0], 50)
         print(
             f"    trial {i}  TTFT p50 {p50:+7.1f} ms  p99 {p99:+7.1f} ms   ratio {ratio:.3f}   "
-            f"arena CPU {t.arena_cores:.2f} cores"
+            f"arena CPU {t.arena_cores:.2f} cores   (TTFT p50: direct {direct_p50:.1f}, "
+            f"arena {arena_p50:.1f} ms)"
         )
     p50, p99, ratio = (statistics.median(f[i] for f in figures) for i in range(3))
     print(
@@ -235,7 +241,10 @@ def main() -> None:
     parser.add_argument("--battles", type=int, default=50, help="battles in flight at once")
     parser.add_argument("--mode", choices=("both", "steady", "burst"), default="both")
     parser.add_argument("--rounds", type=int, default=4, help="battles per voter (steady)")
-    parser.add_argument("--trials", type=int, default=3, help="direct/arena pairs per mode")
+    parser.add_argument("--trials", type=int, default=3, help="direct/arena pairs, steady")
+    parser.add_argument(
+        "--burst-trials", type=int, default=7, help="direct/arena pairs, burst (short, noisy)"
+    )
     parser.add_argument("--words", type=int, default=100, help="tokens per answer")
     parser.add_argument("--token-delay", type=float, default=0.02, help="seconds between tokens")
     parser.add_argument("--first-token-delay", type=float, default=0.05)
@@ -275,7 +284,8 @@ def main() -> None:
                 return Trial(direct_samples, arena_samples, cores)
 
             for m in modes:
-                report(m, [trial(shapes[m]) for _ in range(args.trials)])
+                trials = args.trials if m == "steady" else args.burst_trials
+                report(m, [trial(shapes[m]) for _ in range(trials)])
     print(f"  CPU speed check, before / after: {before:.1f} / {cpu_speed():.1f} ms")
 
 
