@@ -35,6 +35,7 @@ from typing import Any
 
 import aiohttp
 import openai
+from scipy.stats import t as t_dist
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._harness import arena_process, fake_upstream, percentile
@@ -234,6 +235,15 @@ def report(label: str, trials: list[Trial]) -> None:
         f"    added    TTFT p50 {p50:+7.1f} ms  p99 {p99:+7.1f} ms   "
         f"throughput ratio {ratio:.3f}   (median of the trials)"
     )
+    if len(figures) > 1:
+        # Each trial compares the two ways under the same conditions; how far apart the trials
+        # are says how precisely the median or mean is known (a burst trial swings by tens of ms).
+        diffs = [f[0] for f in figures]
+        half = t_dist.ppf(0.975, len(diffs) - 1) * statistics.stdev(diffs) / len(diffs) ** 0.5
+        print(
+            f"    added    TTFT p50 mean of the trials {statistics.mean(diffs):+.1f} ms "
+            f"± {half:.1f} ms (95%)"
+        )
 
 
 def main() -> None:
