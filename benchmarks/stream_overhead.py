@@ -13,8 +13,8 @@ streams read directly by the openai client. Two traffic shapes, each run both wa
 Each mode runs several trials (steady `--trials`, default 3; burst `--burst-trials`, default 7),
 direct then through the arena in turns, with the arena and the upstream kept running; the
 headline is the median of the trials' figures. A burst trial is 50 samples that queue on the
-upstream for some 100 ms, and its direct and arena TTFT each move by ±30 ms from one trial to
-the next: hence more of them.
+upstream for some 100 ms, and its direct and arena TTFT each move by tens of ms from one trial
+to the next: hence more of them, and the mean's 95% interval to show how little they resolve.
 
 Run: `python benchmarks/stream_overhead.py [--battles 50] [--mode both|steady|burst] [--workers N]`.
 """
