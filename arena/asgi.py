@@ -6,6 +6,6 @@ and the secrets are built when each worker starts the app, so every worker gets 
 
 from __future__ import annotations
 
-from arena.app import create_app
+from arena.web.app import create_app
 
 app = create_app()

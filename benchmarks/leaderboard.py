@@ -22,11 +22,11 @@ import numpy as np
 from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from arena.db import make_engine, migrate
-from arena.leaderboard import LeaderboardOptions, compute_payload, ranking_config
-from arena.settings import Settings
-from arena.tables import Battle, Endpoint, Vote, utcnow
-from arena.votecache import VoteCache
+from arena.core.settings import Settings
+from arena.store.engine import make_engine, migrate
+from arena.store.tables import Battle, Endpoint, Vote, utcnow
+from arena.votes.cache import VoteCache
+from arena.votes.leaderboard import LeaderboardOptions, compute_payload, ranking_config
 from benchmarks._harness import arena_process, percentile
 
 WINNERS = ["model_a", "model_b", "tie", "tie (bothbad)"]

@@ -141,8 +141,8 @@ def stored_votes(database_url: str, battle_ids: list[str]) -> int:
     """How many of these battles have a vote row."""
     from sqlmodel import Session, col, func, select
 
-    from arena.db import make_engine
-    from arena.tables import Vote
+    from arena.store.engine import make_engine
+    from arena.store.tables import Vote
 
     engine = make_engine(database_url)
     try:

@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from scipy.special import expit
 from threadpoolctl import threadpool_limits
 
-from arena.matchmaking import (
+from arena.matchmaking.policy import (
     ActiveStats,
     Candidate,
     PairTable,

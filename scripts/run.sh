@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # A local copy of htmx when npm is around (offline sites); the pages use the pinned CDN otherwise.
 if command -v npm >/dev/null 2>&1; then bash scripts/vendor_htmx.sh || true; fi
 
-if .venv/bin/python -m arena.endpoints usable; then
+if .venv/bin/python -m arena.store.endpoints usable; then
   exec .venv/bin/arena serve "$@"
 fi
 echo "No models with keys are configured in ${ARENA_MODELS:-configs/models.toml}:"

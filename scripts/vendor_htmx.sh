@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 dest=web/static/vendor
 mkdir -p "$dest"
-if "$PY" -c "from arena.assets import local_available, VENDOR; import sys; sys.exit(0 if local_available() else 1)" 2>/dev/null; then
+if "$PY" -c "from arena.web.assets import local_available, VENDOR; import sys; sys.exit(0 if local_available() else 1)" 2>/dev/null; then
   "$PY" -m arena.assets verify && exit 0
 fi
 if ! command -v npm >/dev/null 2>&1; then

@@ -13,8 +13,8 @@ import httpx
 import pytest
 import tomli_w
 
-from arena.app import create_app
-from arena.settings import Settings
+from arena.core.settings import Settings
+from arena.web.app import create_app
 from tests.databases import PG_ADMIN, pg_available, postgres_database
 from tests.fake_openai import FakeOpenAI
 from tests.servers import ThreadedServer
@@ -43,7 +43,7 @@ def fake(upstream: FakeOpenAI) -> FakeOpenAI:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Every database-touching test runs on a SQLite file and on PostgreSQL."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'arena.db'}"
+        yield f"sqlite:///{tmp_path / 'arena.store.engine'}"
         return
     if not pg_available():
         if REQUIRE_PG:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from arena.admin import AdminError
-from arena.admin.crypto import (
+from arena.admin.forms import endpoint_fields
+from arena.admin.presets import PRESETS, apply_preset
+from arena.store.endpoints import resolve_api_key
+from arena.store.keys import (
     KeyCipher,
     KeyDecryptError,
     derive_fernet_key,
@@ -13,10 +16,7 @@ from arena.admin.crypto import (
     mask,
     redact,
 )
-from arena.admin.forms import endpoint_fields
-from arena.admin.presets import PRESETS, apply_preset
-from arena.endpoints import resolve_api_key
-from arena.tables import Endpoint
+from arena.store.tables import Endpoint
 
 SECRET = "test-secret-key-0123456789abcdef0123"
 KEY = "sk-test-SECRET-123456"

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from arena.db import make_engine
-from arena.tables import Endpoint
+from arena.store.engine import make_engine
+from arena.store.tables import Endpoint
 from tests.admin_client import AUTH, htmx, login, play
 from tests.conftest import write_models
 from tests.fake_openai import FakeOpenAI
@@ -200,7 +200,7 @@ def test_presets_fill_the_base_url_and_hints(client: httpx.Client) -> None:
 def test_unpause_lifts_the_circuit_breaker(client: httpx.Client, database_url: str) -> None:
     from datetime import timedelta
 
-    from arena.tables import utcnow
+    from arena.store.tables import utcnow
 
     engine = make_engine(database_url)
     with Session(engine) as session:

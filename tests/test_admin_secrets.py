@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlmodel import Session, col, select
 
-from arena.db import make_engine
-from arena.tables import Endpoint
+from arena.store.engine import make_engine
+from arena.store.tables import Endpoint
 from tests.admin_client import AUTH, TOKEN, csrf_in, htmx, play
 from tests.fake_openai import Behavior, FakeOpenAI
 from tests.servers import ThreadedServer

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from arena.admin.testing import KeyInfo, explain
-from arena.providers import UpstreamError
+from arena.upstream.providers import UpstreamError
 from tests.admin_client import AUTH, htmx, login
 from tests.fake_openai import Behavior, FakeOpenAI, closed_port_url
 
@@ -88,8 +88,8 @@ def test_a_typed_key_is_stored_encrypted_and_used(
 
     from sqlmodel import Session, select
 
-    from arena.db import make_engine
-    from arena.tables import Endpoint
+    from arena.store.engine import make_engine
+    from arena.store.tables import Endpoint
 
     engine = make_engine(database_url)
     with Session(engine) as session:

@@ -11,8 +11,8 @@ import httpx
 from sqlmodel import Session, select
 
 from arena.admin.review import vote_counts
-from arena.db import make_engine
-from arena.tables import Vote
+from arena.store.engine import make_engine
+from arena.store.tables import Vote
 from tests.admin_client import AUTH, htmx, login, play
 
 

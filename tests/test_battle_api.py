@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from arena.db import make_engine
-from arena.tables import Answer
+from arena.store.engine import make_engine
+from arena.store.tables import Answer
 from tests.conftest import MODELS, answers, read_events, write_models
 from tests.fake_openai import Behavior, FakeOpenAI, default_reply, tokenize
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from arena.cli import main
-from arena.db import make_engine
-from arena.tables import Endpoint, Vote
+from arena.cli.main import main
+from arena.store.engine import make_engine
+from arena.store.tables import Endpoint, Vote
 from tests.admin_client import AUTH, play
 from tests.fake_openai import Behavior, FakeOpenAI, closed_port_url
 from tests.servers import ThreadedServer

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
-from arena.db import make_engine
-from arena.tables import Endpoint, Meta, Vote
+from arena.store.engine import make_engine
+from arena.store.tables import Endpoint, Meta, Vote
 from tests.arena_process import ArenaProcess
 from tests.conftest import MODELS, answers, read_events, write_models
 from tests.databases import pg_available, postgres_database

@@ -16,9 +16,9 @@ import httpx
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from arena.db import make_engine
-from arena.tables import Vote
-from arena.voters import VOTER_COOKIE
+from arena.store.engine import make_engine
+from arena.store.tables import Vote
+from arena.web.voters import VOTER_COOKIE
 from tests.arena_process import ArenaProcess
 from tests.conftest import write_models
 from tests.fake_openai import FakeOpenAI

@@ -25,9 +25,9 @@ import tomli_w
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from arena.db import make_engine
-from arena.providers import voter_message
-from arena.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
+from arena.store.engine import make_engine
+from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
+from arena.upstream.providers import voter_message
 from tests.conftest import MODELS
 from tests.fake_openai import Behavior, FakeOpenAI, closed_port_url, default_reply, tokenize
 from tests.servers import ThreadedServer

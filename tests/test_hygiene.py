@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from arena.hygiene import (
+from arena.votes.hygiene import (
     NONE,
     HygieneRules,
     VoteColumns,

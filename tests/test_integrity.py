@@ -171,7 +171,7 @@ def test_vote_stuffing_moves_the_target_less_than_its_interval(
     """1,000 votes from one cookie, then 50 fresh cookies from one IP, all for one model."""
     import json
 
-    from arena.battlefiles import import_battles
+    from arena.admin.battlefiles import import_battles
     from tests.conftest import write_models
 
     names = {f"m{i}": f"upstream-m{i}" for i in range(5)}

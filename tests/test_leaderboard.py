@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from arena.db import make_engine, migrate
-from arena.leaderboard import LeaderboardOptions, _store
-from arena.tables import LeaderboardCache, utcnow
+from arena.store.engine import make_engine, migrate
+from arena.store.tables import LeaderboardCache, utcnow
+from arena.votes.leaderboard import LeaderboardOptions, _store
 from tests.conftest import MODELS, read_events
 from tests.fake_openai import Behavior, FakeOpenAI
 
@@ -142,7 +142,7 @@ def write_jsonl(path: Any, rows: list[Any]) -> Any:
 
 
 def test_lmsys_file_imports_and_ranks(arena_server: Any, tmp_path: Any) -> None:
-    from arena.battlefiles import import_battles
+    from arena.admin.battlefiles import import_battles
     from ratings import compute_leaderboard, load_battles
 
     rows = [*LMSYS_ROWS, {**LMSYS_ROWS[0], "question_id": "private", "anony": False}]
@@ -168,7 +168,7 @@ def test_lmsys_file_imports_and_ranks(arena_server: Any, tmp_path: Any) -> None:
 @pytest.fixture
 def seeded(arena_server: Any, tmp_path: Any) -> Any:
     """A running arena holding the LMSYS-style battles above."""
-    from arena.battlefiles import import_battles
+    from arena.admin.battlefiles import import_battles
 
     with arena_server(min_battles=15) as srv, httpx.Client(base_url=srv.url) as c:
         import_battles(srv.app.state.engine, write_jsonl(tmp_path / "seed.jsonl", LMSYS_ROWS))
@@ -206,7 +206,7 @@ def test_page_structure(seeded: httpx.Client) -> None:
 
 
 def test_preliminary_badge(arena_server: Any, tmp_path: Any) -> None:
-    from arena.battlefiles import import_battles
+    from arena.admin.battlefiles import import_battles
 
     # gpt-x has 30 battles, the other two 25 each.
     with arena_server(min_battles=26) as srv, httpx.Client(base_url=srv.url) as c:
@@ -266,7 +266,7 @@ def test_export_import_round_trip(
     """Export from one arena, import into an empty one: the same leaderboard."""
     import contextlib
 
-    from arena.battlefiles import export_battles, import_battles
+    from arena.admin.battlefiles import export_battles, import_battles
     from tests.databases import postgres_database
 
     winners = ["alpha", "alpha", "beta", None, "alpha", "beta", "alpha"]
@@ -320,7 +320,7 @@ def test_export_import_round_trip(
 
 
 def test_bad_import_files(arena_server: Any, tmp_path: Any) -> None:
-    from arena.battlefiles import import_battles
+    from arena.admin.battlefiles import import_battles
 
     good = {"model_a": "x", "model_b": "y", "winner": "model_a"}
     lines = [

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from scipy.special import expit
 from scipy.stats import binomtest, chisquare
 
-from arena.matchmaking import (
+from arena.matchmaking.policy import (
     Candidate,
     MatchmakingError,
     NotEnoughModels,

@@ -11,12 +11,12 @@ from sqlalchemy import Engine, event, update
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from arena import battles
-from arena.db import make_engine, migrate
-from arena.generation import Generator
-from arena.providers import Timeouts
-from arena.tables import Answer, Battle, Endpoint, Turn
-from arena.turnrun import save_progress
+from arena.battles import store as battles
+from arena.battles.runner import Generator
+from arena.battles.turn import save_progress
+from arena.core.rules import Timeouts
+from arena.store.engine import make_engine, migrate
+from arena.store.tables import Answer, Battle, Endpoint, Turn
 
 FAIL_ANSWER_UPDATES = {
     "sqlite": [

@@ -6,7 +6,7 @@ API, the admin pages and the `arena models` CLI all call; the routes only parse 
 
 from __future__ import annotations
 
-from arena.battles import BattleError
+from arena.core.errors import BattleError
 
 
 class AdminError(BattleError):

@@ -13,7 +13,7 @@ import secrets
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from arena.settings import Settings
+from arena.core.settings import Settings
 
 ADMIN_COOKIE = "arena_admin"
 SESSION_HOURS = 12

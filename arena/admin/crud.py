@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from arena.admin import AdminError
-from arena.admin.crypto import KeyCipher, KeyDecryptError, mask, redact
 from arena.admin.presets import apply_preset
-from arena.endpoints import EndpointIn, EndpointPatch
-from arena.tables import Answer, Battle, Endpoint, EndpointBase, Vote, utcnow
-from arena.voting import bump_votes_version
+from arena.store.endpoints import EndpointIn, EndpointPatch
+from arena.store.keys import KeyCipher, KeyDecryptError, mask, redact
+from arena.store.tables import Answer, Battle, Endpoint, EndpointBase, Vote, utcnow
+from arena.votes.version import bump_votes_version
 
 NO_SECRET_MESSAGE = (
     "Typed API keys are stored encrypted with ARENA_SECRET_KEY, which is not set: set it (any "

@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from arena.admin.review import TurnText, endpoint_names, load_turns
-from arena.tables import Battle, Vote
+from arena.store.tables import Battle, Vote
 from ratings import conv_metadata
 
 

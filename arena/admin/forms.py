@@ -8,7 +8,7 @@ from typing import Any
 
 from arena.admin import AdminError
 from arena.admin.presets import Preset
-from arena.tables import Endpoint
+from arena.store.tables import Endpoint
 
 TEXT = ("name", "base_url", "model", "api_key_env", "system_prompt", "organization", "license")
 NUMBERS = ("temperature", "top_p", "max_tokens", "weight")

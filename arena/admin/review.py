@@ -17,8 +17,8 @@ from sqlmodel import Session, col, select
 
 from arena.admin import AdminError
 from arena.admin.crud import find
-from arena.tables import Answer, Battle, Endpoint, Turn, Vote
-from arena.voting import bump_votes_version
+from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote
+from arena.votes.version import bump_votes_version
 
 MAX_REASON = 500
 

@@ -11,20 +11,20 @@ from typing import Any
 from urllib.parse import urlparse
 
 from arena.admin.crud import stored_key
-from arena.admin.crypto import KeyCipher, redact
 from arena.admin.presets import MODEL_STUDIO_REGIONS
-from arena.endpoints import resolve_api_key
-from arena.providers import (
+from arena.core.rules import Timeouts
+from arena.core.settings import Settings
+from arena.store.endpoints import resolve_api_key
+from arena.store.keys import KeyCipher, redact
+from arena.store.tables import Endpoint
+from arena.upstream.providers import (
     CallParams,
     Delta,
-    Timeouts,
     UpstreamError,
     build_messages,
     make_client,
     stream_answer,
 )
-from arena.settings import Settings
-from arena.tables import Endpoint
 
 TEST_PROMPT = "Say hello and name one colour, in one short sentence."
 TEST_MAX_TOKENS = 64

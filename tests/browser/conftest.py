@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Playwright, ViewportSize, sync_playwright
 
-from arena.assets import local_available
+from arena.web.assets import local_available
 from tests.browser.browsing import DESKTOP, Tab
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,7 +25,7 @@ ARGS = [
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """Browser tests run on a SQLite file only: the database is not what they test."""
-    return f"sqlite:///{tmp_path / 'arena.db'}"
+    return f"sqlite:///{tmp_path / 'arena.store.engine'}"
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from arena.local_models import available
+from arena.cli.local_models import available
 
 
 @pytest.fixture(autouse=True)

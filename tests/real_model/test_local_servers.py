@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from arena.local_models import DEFAULT_SPECS, LocalServers, specs_differ
+from arena.cli.local_models import DEFAULT_SPECS, LocalServers, specs_differ
 
 pytestmark = pytest.mark.real_model
 

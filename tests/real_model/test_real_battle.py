@@ -13,8 +13,8 @@ import pytest
 import tomli_w
 from sqlmodel import Session, select
 
-from arena.local_models import DEFAULT_SPECS, LocalServers
-from arena.tables import Answer, Endpoint
+from arena.cli.local_models import DEFAULT_SPECS, LocalServers
+from arena.store.tables import Answer, Endpoint
 from tests.conftest import read_events
 
 pytestmark = pytest.mark.real_model

@@ -1,0 +1,254 @@
+"""Importing battle files (LMSYS/LMArena "clean battle" records) into the arena's database.
+
+Every record is checked first (the same rule as `ratings.load_battles`, plus the optional fields'
+types); the good ones go in one transaction, so a failure leaves nothing half-imported. A record
+whose `question_id` (or, without one, whose content) is already in the database is a duplicate
+and is skipped. Models the arena does not know are added as retired endpoints: they rank, and are
+never drawn.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from arena.store.engine import session_scope
+from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
+from arena.votes.tags import conversation_tags, prompt_hash, style_vector
+from arena.votes.version import bump_votes_version
+from ratings.loader import iter_records, record_problem
+from ratings.style import raw_from_metadata
+
+IMPORTED_BASE_URL = "http://imported.invalid/v1"
+
+
+@dataclass
+class ImportReport:
+    """What an import did, line by line where it matters."""
+
+    total: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+    new_models: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for people."""
+        return (
+            f"{self.imported} imported, {self.duplicates} duplicates skipped, "
+            f"{len(self.rejected)} rejected of {self.total} records"
+            + (f"; new models: {', '.join(self.new_models)}" if self.new_models else "")
+        )
+
+
+def _messages(value: Any) -> list[dict[str, str]] | None:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return None
+    out = []
+    for m in value:
+        if not isinstance(m, dict) or not isinstance(m.get("content", ""), str):
+            return None
+        out.append({"role": str(m.get("role", "")), "content": str(m.get("content") or "")})
+    return out
+
+
+def optional_problem(obj: dict[str, Any]) -> str | None:
+    """Why an optional field cannot be used, or None."""
+    if "tstamp" in obj and not isinstance(obj["tstamp"], int | float | type(None)):
+        return "field 'tstamp' is not a number"
+    if "anony" in obj and not isinstance(obj["anony"], bool | type(None)):
+        return "field 'anony' is not true/false"
+    for side in ("conversation_a", "conversation_b"):
+        if _messages(obj.get(side)) is None:
+            return f"field {side!r} is not a list of messages"
+    return None
+
+
+def _turns(obj: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """Prompts and each side's answers, from the two conversations."""
+    conv_a = _messages(obj.get("conversation_a")) or []
+    conv_b = _messages(obj.get("conversation_b")) or []
+    prompts = [m["content"] for m in conv_a if m["role"] == "user"]
+    answers_a = [m["content"] for m in conv_a if m["role"] == "assistant"]
+    answers_b = [m["content"] for m in conv_b if m["role"] == "assistant"]
+    n = len(prompts)
+    pad = [""] * n
+    return prompts, (answers_a + pad)[:n], (answers_b + pad)[:n]
+
+
+def fingerprint(obj: dict[str, Any]) -> str:
+    """The duplicate key of a record: its question_id, else a hash of what it says."""
+    qid = obj.get("question_id")
+    if isinstance(qid, str | int) and str(qid):
+        return str(qid)[:200]
+    keys = ("model_a", "model_b", "winner", "tstamp", "judge", "conversation_a", "conversation_b")
+    blob = json.dumps([obj.get(k) for k in keys], sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def read_valid(path: str | os.PathLike[str], report: ImportReport) -> list[dict[str, Any]]:
+    """The usable records of a file; the others go to the report with their line numbers."""
+    good: list[dict[str, Any]] = []
+    for no, obj, error in iter_records(path):
+        report.total += 1
+        problem = error or record_problem(obj) or optional_problem(obj)
+        if problem:
+            report.rejected.append((no, problem))
+        else:
+            good.append(obj)
+    return good
+
+
+def import_battles(
+    engine: Engine, path: str | os.PathLike[str], *, strict: bool = False
+) -> ImportReport:
+    """Import a battle file; with `strict`, any rejected record means nothing is imported."""
+    report = ImportReport()
+    records = read_valid(path, report)
+    if strict and report.rejected:
+        return report
+    with session_scope(engine) as session:
+        ids = {e.name: e.id for e in session.exec(select(Endpoint)).all()}
+        for obj in records:
+            for name in (obj["model_a"], obj["model_b"]):
+                if name not in ids:
+                    endpoint = Endpoint(
+                        name=name[:100],
+                        base_url=IMPORTED_BASE_URL,
+                        model=name[:200],
+                        enabled=False,
+                        retired=True,
+                        source="import",
+                    )
+                    session.add(endpoint)
+                    session.flush()
+                    ids[name] = endpoint.id
+                    report.new_models.append(name)
+        keys = [fingerprint(o) for o in records]
+        known = _existing(session, keys)
+        for obj, key in zip(records, keys, strict=True):
+            if key in known:
+                report.duplicates += 1
+                continue
+            known.add(key)
+            _add_record(session, obj, key, ids)
+            report.imported += 1
+            if report.imported % 1000 == 0:
+                session.flush()
+        if report.imported:
+            bump_votes_version(session)
+    return report
+
+
+def _existing(session: Any, keys: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    batch = list(keys)
+    for i in range(0, len(batch), 500):
+        chunk = batch[i : i + 500]
+        found.update(
+            k
+            for k in session.exec(
+                select(Battle.external_id).where(col(Battle.external_id).in_(chunk))
+            ).all()
+            if k
+        )
+    return found
+
+
+def _add_record(session: Any, obj: dict[str, Any], key: str, ids: dict[str, int | None]) -> None:
+    prompts, answers_a, answers_b = _turns(obj)
+    a, b = ids[obj["model_a"]], ids[obj["model_b"]]
+    assert a is not None and b is not None
+    tstamp = obj.get("tstamp")
+    when = (
+        datetime.fromtimestamp(float(tstamp), UTC).replace(tzinfo=None)
+        if isinstance(tstamp, int | float)
+        else utcnow()
+    )
+    judge = str(obj.get("judge") or "import")[:64]
+    anony = obj.get("anony") is not False
+    battle = Battle(
+        id=secrets.token_hex(12),
+        voter_id=judge,
+        model_a_id=a,
+        model_b_id=b,
+        status="voted",
+        anony=anony,
+        external_id=key,
+        created_at=when,
+        updated_at=when,
+    )
+    session.add(battle)
+    for index, prompt in enumerate(prompts):
+        turn = Turn(battle_id=battle.id, index=index, prompt=prompt, status="done", created_at=when)
+        session.add(turn)
+        session.flush()
+        assert turn.id is not None
+        for side, answers, model_id in (("a", answers_a, a), ("b", answers_b, b)):
+            session.add(
+                Answer(
+                    turn_id=turn.id,
+                    side=side,
+                    endpoint_id=model_id,
+                    status="done",
+                    content=answers[index],
+                    finish_reason="stop",
+                )
+            )
+    meta = obj.get("conv_metadata")
+    raw = raw_from_metadata(meta) if isinstance(meta, dict) else None
+    style = (
+        [*raw[0], *raw[1]]
+        if raw is not None
+        else (style_vector(answers_a, answers_b) if prompts else [])
+    )
+    tags = conversation_tags(prompts, answers_a, answers_b) if prompts else []
+    for extra in (obj.get("category"), obj.get("language")):
+        for tag in extra if isinstance(extra, list) else [extra]:
+            if isinstance(tag, str) and tag and tag.lower() not in tags:
+                tags.append(tag.lower())
+    excluded = bool(obj.get("excluded"))
+    counted = obj.get("counted")
+    session.add(
+        Vote(
+            battle_id=battle.id,
+            winner=obj["winner"],
+            voter_id=judge,
+            model_a_id=a,
+            model_b_id=b,
+            anony=anony,
+            leaked=bool(obj.get("leaked")),
+            excluded=excluded,
+            exclude_reason=obj.get("exclude_reason") if excluded else None,
+            counted=bool(counted) if isinstance(counted, bool) else not excluded,
+            categories=tags,
+            style=[float(x) for x in style],
+            prompt_hash=prompt_hash(prompts[0]) if prompts else None,
+            created_at=when,
+        )
+    )
+
+
+def export_battles(engine: Engine, out: TextIO, *, secret: str) -> int:
+    """Write every voted battle as a JSON line (voter ids hashed); returns how many."""
+    from arena.admin.export import battle_records
+    from arena.web.voters import VoterSigner
+
+    hash_id = VoterSigner(secret, 1).hash_id
+    n = 0
+    with Session(engine) as session:
+        for record in battle_records(session, hash_id=hash_id):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            n += 1
+    return n

@@ -1,0 +1,106 @@
+"""What a voter can do — start a battle, ask a follow-up, vote — for the JSON API and the pages.
+
+Each action checks the input, applies the limits and the moderation hook, does the database work
+in a thread and starts generation; the routes only parse and render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from arena.battles import store as battles
+from arena.battles import vote as voting
+from arena.battles.runner import Generator
+from arena.battles.starter import BattleStarter
+from arena.core.errors import BattleError
+from arena.core.settings import Settings
+from arena.matchmaking.pairing import PairingCache
+from arena.upstream.moderation import Moderator
+
+
+@dataclass(frozen=True)
+class Arena:
+    """The app's parts an action needs."""
+
+    settings: Settings
+    engine: Engine
+    generator: Generator
+    starter: BattleStarter
+    moderator: Moderator | None = None
+    pairing: PairingCache | None = None
+
+
+@dataclass(frozen=True)
+class Voter:
+    """Who is asking."""
+
+    id: str
+    ip: str | None
+
+
+def clean_prompt(prompt: str, max_chars: int) -> str:
+    """The prompt, checked: not blank, not over the limit, no NUL bytes."""
+    text = prompt.replace("\x00", "")
+    if not text.strip():
+        raise BattleError(422, "The prompt is empty.")
+    if len(text) > max_chars:
+        raise BattleError(
+            422, f"The prompt is {len(text):,} characters; the limit is {max_chars:,}."
+        )
+    return text
+
+
+async def _moderate_prompt(arena: Arena, prompt: str) -> None:
+    if arena.moderator is None:
+        return
+    verdict = await arena.moderator.verdict([prompt])
+    if verdict == "flagged":
+        raise BattleError(422, "This prompt was refused by the moderation filter.")
+    if not arena.moderator.allows(verdict):
+        raise BattleError(424, "The moderation service is unavailable; please try again later.")
+
+
+async def start_battle(arena: Arena, voter: Voter, prompt: str) -> str:
+    """Draw two models for a new battle and start both answers; returns the battle id.
+
+    Both models are asked as soon as they are drawn, and the battle is stored while they think:
+    the insert is not on the way to the first token (`BattleStarter`, which batches the starts
+    that arrive together).
+    """
+    text = clean_prompt(prompt, arena.settings.max_prompt_chars)
+    await _moderate_prompt(arena, text)
+    return await arena.starter.start(battles.StartRequest(voter.id, voter.ip, text))
+
+
+async def follow_up(arena: Arena, voter: Voter, battle_id: str, prompt: str) -> int:
+    """Ask both models a follow-up question; returns the new turn's index."""
+    text = clean_prompt(prompt, arena.settings.max_prompt_chars)
+    await _moderate_prompt(arena, text)
+    index = await asyncio.to_thread(
+        battles.add_turn,
+        arena.engine,
+        battle_id=battle_id,
+        voter_id=voter.id,
+        prompt=text,
+        max_turns=arena.settings.max_turns,
+        claim=True,
+    )
+    await arena.generator.start_stored(battle_id)
+    return index
+
+
+async def vote(arena: Arena, voter: Voter, battle_id: str, winner: str) -> voting.VoteResult:
+    """Record the voter's verdict and reveal the names."""
+    return await asyncio.to_thread(
+        voting.cast_vote,
+        arena.engine,
+        battle_id=battle_id,
+        voter_id=voter.id,
+        winner=winner,
+        client_ip=voter.ip,
+        count_leaked=arena.settings.count_leaked_votes,
+        limits=arena.settings.limits,
+    )

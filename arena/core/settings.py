@@ -1,0 +1,176 @@
+"""Arena settings: embedded defaults < `configs/arena.toml` < `ARENA_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from arena.core.rules import Limits, ModerationConfig, Timeouts
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis"}
+
+
+class Settings(BaseSettings):
+    """Every setting: the `[arena]` table of ARENA_CONFIG, or the env var `ARENA_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="ARENA_", extra="ignore")
+
+    # Where things are.
+    database_url: str = "sqlite:///./arena.db"
+    config: Path = Path("configs/arena.toml")
+    models: Path = Path("configs/models.toml")
+    # Secrets: the admin token opens /admin; the secret key signs cookies and encrypts typed keys.
+    admin_token: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    environment: Literal["development", "production"] = "development"
+
+    # Battles.
+    max_prompt_chars: int = Field(30_000, ge=1)
+    max_turns: int = Field(10, ge=1)
+    replacement_tries: int = Field(2, ge=0)
+    # Upstream calls (seconds). The read timeout doubles as the stall detector mid-stream.
+    connect_timeout: float = Field(10.0, gt=0)
+    first_token_timeout: float = Field(60.0, gt=0)
+    stall_timeout: float = Field(60.0, gt=0)
+    total_timeout: float = Field(600.0, gt=0)
+    upstream_retries: int = Field(2, ge=0)
+    default_max_tokens: int = Field(2048, ge=1)
+    # How often a streaming answer is written to the database for replays and other workers.
+    persist_interval: float = Field(0.5, gt=0)
+    # Circuit breaker: a model that fails this many times in a row is paused for this long.
+    breaker_failures: int = Field(3, ge=1)
+    breaker_pause_minutes: float = Field(10.0, ge=0)
+
+    # Vote integrity: a vote whose answer names its own model is kept but does not count.
+    count_leaked_votes: bool = False
+    # Rate limits per hour (0 = none), per voter cookie and per client IP; 429 with Retry-After.
+    battles_per_voter_per_hour: int = Field(60, ge=0)
+    battles_per_ip_per_hour: int = Field(300, ge=0)
+    votes_per_voter_per_hour: int = Field(60, ge=0)
+    votes_per_ip_per_hour: int = Field(300, ge=0)
+    # Votes beyond this many in 24 hours from one voter are recorded but do not count.
+    counted_votes_per_voter_per_day: int = Field(100, ge=0)
+
+    # Moderation hook (off by default): an OpenAI-compatible /moderations endpoint checks the
+    # prompt and both answers; when it fails, "open" lets text through and "closed" refuses it.
+    moderation_enabled: bool = False
+    moderation_base_url: str = "https://api.openai.com/v1"
+    moderation_model: str = "omni-moderation-latest"
+    moderation_api_key_env: str | None = "OPENAI_API_KEY"
+    moderation_policy: Literal["open", "closed"] = "open"
+    moderation_timeout: float = Field(10.0, gt=0)
+
+    # Matchmaking (arena/matchmaking/policy.py): which two models meet.
+    matchmaking: Literal["weighted", "active"] = "weighted"
+    active_rule: Literal["design", "ratings", "pairs"] = "design"
+    active_exploration: float = Field(0.2, ge=0, le=1)
+    active_horizon: int = Field(250, ge=1)
+    # New models are drawn `new_model_boost` times as often until they have this many battles.
+    new_model_battles: int = Field(300, ge=0)
+    new_model_boost: float = Field(3.0, gt=0)
+    # Model name -> rivals it should meet more often (by `target_boost`).
+    battle_targets: dict[str, list[str]] = Field(default_factory=dict)
+    target_boost: float = Field(3.0, gt=0)
+
+    # Leaderboard.
+    min_battles: int = Field(30, ge=0)
+    bootstrap_rounds: int = Field(1000, ge=10)
+    # Vote hygiene at ranking time (see arena/votes/hygiene.py for the rules).
+    hygiene_repeated_prompts: bool = True
+    prompt_repeat_floor: int = Field(20, ge=1)
+    hygiene_anomalous_voters: bool = True
+    anomaly_min_votes: int = Field(10, ge=2)
+    anomaly_alpha: float = Field(0.01, gt=0, lt=1)
+    leaderboard_refresh_seconds: float = Field(2.0, gt=0)
+
+    # Front end: htmx from a CDN (pinned, SRI-checked), from web/static/vendor, or whichever exists.
+    htmx_source: Literal["auto", "cdn", "local"] = "auto"
+
+    # Voters.
+    voter_cookie_days: int = Field(365, ge=1)
+    trusted_proxy_headers: list[str] = Field(default_factory=list)
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() == "":
+            return None
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("ARENA_ADMIN_TOKEN must be at least 16 characters")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() == "":
+            return None
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("ARENA_SECRET_KEY must be at least 32 characters")
+        if value is not None and value.get_secret_value().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("ARENA_SECRET_KEY is a placeholder; set a real secret")
+        return value
+
+    @property
+    def limits(self) -> Limits:
+        """The rate limits and the daily vote cap."""
+        return Limits(
+            battles_per_voter=self.battles_per_voter_per_hour,
+            battles_per_ip=self.battles_per_ip_per_hour,
+            votes_per_voter=self.votes_per_voter_per_hour,
+            votes_per_ip=self.votes_per_ip_per_hour,
+            counted_votes_per_voter_per_day=self.counted_votes_per_voter_per_day,
+        )
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The limits on upstream calls."""
+        return Timeouts(
+            connect=self.connect_timeout,
+            first_token=self.first_token_timeout,
+            stall=self.stall_timeout,
+            total=self.total_timeout,
+            retries=self.upstream_retries,
+        )
+
+    @property
+    def moderation(self) -> ModerationConfig:
+        """The moderation hook's settings."""
+        return ModerationConfig(
+            enabled=self.moderation_enabled,
+            base_url=self.moderation_base_url,
+            model=self.moderation_model,
+            api_key_env=self.moderation_api_key_env,
+            policy=self.moderation_policy,
+            timeout=self.moderation_timeout,
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the database is a SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+
+def read_toml_table(path: Path, table: str) -> dict[str, Any]:
+    """The named table of a TOML file, or {} when the file does not exist."""
+    if not path.exists():
+        return {}
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    value = data.get(table, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: [{table}] must be a table")
+    return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from ARENA_CONFIG's `[arena]` table, overridden by `ARENA_*`, then by kwargs."""
+    config = Path(overrides.get("config") or os.environ.get("ARENA_CONFIG", "configs/arena.toml"))
+    from_file = read_toml_table(config, "arena")
+    # The environment beats the file; explicit keyword arguments beat both.
+    from_file = {k: v for k, v in from_file.items() if f"ARENA_{k.upper()}" not in os.environ}
+    return Settings(**{**from_file, "config": config, **overrides})

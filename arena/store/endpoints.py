@@ -1,0 +1,198 @@
+"""Model endpoints: validation, the models file, and which of file and database wins.
+
+The rule: `configs/models.toml` *seeds* the database at start. A name that is not in the database
+yet is added; a name that is already there is left exactly as it is, so edits made in the admin
+UI, the CLI or the API are never overwritten by a restart. To change a seeded model, edit it in
+the UI or with the CLI.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from arena.store.engine import session_scope
+from arena.store.tables import Endpoint, utcnow
+
+
+def check_base_url(value: str) -> str:
+    """An http(s) URL with a host, without its trailing slash; ValueError otherwise."""
+    parsed = urlparse(value.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value.strip():
+        raise ValueError("base_url must be an http(s) URL such as https://host/v1")
+    return value.strip().rstrip("/")
+
+
+class EndpointIn(BaseModel):
+    """A model endpoint as the file, the UI, the CLI and the API all describe it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f/]+$")
+    base_url: str = Field(min_length=1, max_length=500)
+    model: str = Field(min_length=1, max_length=200)
+    api_key_env: str | None = Field(
+        default=None, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"
+    )
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    system_prompt: str | None = Field(default=None, max_length=20_000)
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    weight: float = Field(default=1.0, ge=0)
+    enabled: bool = True
+    organization: str | None = Field(default=None, max_length=200)
+    license: str | None = Field(default=None, max_length=200)
+    aliases: list[str] = Field(default_factory=list)
+
+    @field_validator("base_url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        return check_base_url(value)
+
+    @field_validator("weight")
+    @classmethod
+    def _finite_weight(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("weight must be a finite number >= 0")
+        return value
+
+
+class EndpointPatch(BaseModel):
+    """A partial update of an endpoint (admin API PATCH)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    base_url: str | None = None
+    model: str | None = Field(default=None, min_length=1, max_length=200)
+    api_key_env: str | None = Field(default=None, max_length=100)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    system_prompt: str | None = Field(default=None, max_length=20_000)
+    extra_body: dict[str, Any] | None = None
+    weight: float | None = Field(default=None, ge=0)
+    enabled: bool | None = None
+    retired: bool | None = None
+    organization: str | None = Field(default=None, max_length=200)
+    license: str | None = Field(default=None, max_length=200)
+    aliases: list[str] | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _valid_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_base_url(value)
+
+
+class ModelsFileError(ValueError):
+    """The models file cannot be used; the message says where and why."""
+
+
+def read_models_file(path: Path) -> list[EndpointIn]:
+    """The `[[models]]` entries of a TOML file, validated; a missing file means no models."""
+    if not path.exists():
+        return []
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelsFileError(f"{path}: not valid TOML: {exc}") from exc
+    entries = data.get("models", [])
+    if not isinstance(entries, list):
+        raise ModelsFileError(f"{path}: `models` must be an array of tables ([[models]])")
+    out: list[EndpointIn] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries, start=1):
+        try:
+            item = EndpointIn.model_validate(entry)
+        except ValidationError as exc:
+            raise ModelsFileError(f"{path}: model #{i}: {exc}") from exc
+        if item.name in seen:
+            raise ModelsFileError(f"{path}: model #{i}: duplicate name {item.name!r}")
+        seen.add(item.name)
+        out.append(item)
+    return out
+
+
+def seed_endpoints(engine: Engine, entries: list[EndpointIn]) -> list[str]:
+    """Add the entries whose names are not in the database yet; return the names added."""
+    added: list[str] = []
+    with session_scope(engine) as session:
+        existing = set(session.exec(select(Endpoint.name)).all())
+        for item in entries:
+            if item.name not in existing:
+                session.add(Endpoint(**item.model_dump(), source="file"))
+                added.append(item.name)
+    return added
+
+
+# Built once: it is run for every battle start.
+_ACTIVE = select(Endpoint).where(Endpoint.enabled == True, Endpoint.retired == False)  # noqa: E712
+
+
+def drawable_endpoints(session: Session, now: datetime | None = None) -> list[Endpoint]:
+    """Endpoints that may be drawn now: enabled, not retired, not paused, weight above zero."""
+    now = now or utcnow()
+    rows = session.exec(_ACTIVE).all()
+    return [e for e in rows if e.weight > 0 and (e.paused_until is None or e.paused_until <= now)]
+
+
+def resolve_api_key(endpoint: Endpoint, decrypt: Any = None) -> str:
+    """The key to send upstream: the named env var, else a stored encrypted key, else a dummy."""
+    if endpoint.api_key_env:
+        value = os.environ.get(endpoint.api_key_env)
+        if value:
+            return value
+    if endpoint.api_key_encrypted and decrypt is not None:
+        return str(decrypt(endpoint.api_key_encrypted))
+    # Local servers (vLLM, Ollama, llama.cpp) accept any key; the client insists on one.
+    return "sk-no-key"
+
+
+def usable_models(entries: list[EndpointIn]) -> list[EndpointIn]:
+    """Enabled entries whose key, if they need one, is in the environment."""
+    return [
+        e for e in entries if e.enabled and (e.api_key_env is None or os.environ.get(e.api_key_env))
+    ]
+
+
+if __name__ == "__main__":
+    import sys
+
+    from arena.core.settings import load_settings
+
+    # `python -m arena.endpoints usable`: exit 0 when at least two models can be called, from the
+    # models file or from the database (models added in the admin UI or with the CLI).
+    settings = load_settings()
+    found = {e.name for e in usable_models(read_models_file(settings.models))}
+    if settings.database_url.startswith("sqlite:///") and not os.path.exists(
+        settings.database_url.removeprefix("sqlite:///")
+    ):
+        stored: set[str] = set()
+    else:
+        from arena.store.engine import make_engine
+
+        with Session(make_engine(settings.database_url)) as session:
+            try:
+                stored = {
+                    e.name
+                    for e in drawable_endpoints(session)
+                    if e.source != "demo"
+                    and (
+                        e.api_key_env is None
+                        or e.api_key_encrypted
+                        or os.environ.get(e.api_key_env)
+                    )
+                }
+            except Exception:  # an old or foreign database: let `arena serve` migrate it
+                stored = set()
+    sys.exit(0 if sys.argv[1:] == ["usable"] and len(found | stored) >= 2 else 1)

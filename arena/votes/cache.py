@@ -1,0 +1,135 @@
+"""Counted anonymous votes as numpy columns, read from the database incrementally.
+
+Ranking reads every counted vote; at a million votes that read dominates a refit. A worker keeps
+the columns it has read and asks the database only for votes newer than the last one it holds.
+`count(*)` and `sum(id)` of the counted votes tell it whether an older vote changed (an admin
+excluded or re-included one): then it reads everything again. Only a copy of database rows lives
+here; a fresh worker rebuilds it with one query.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Engine, func
+from sqlalchemy import select as sa_select
+from sqlmodel import col
+
+from arena.store.tables import Vote
+from arena.votes.hygiene import NONE, VoteColumns
+from arena.votes.tags import CATEGORIES
+
+OUTCOME = {"model_a": 0, "model_b": 1, "tie": 2, "tie (bothbad)": 3}
+CATEGORY_BIT = {c: 1 << i for i, c in enumerate(CATEGORIES)}
+COUNTED = (col(Vote.counted), col(Vote.anony))
+
+
+@dataclass
+class Snapshot:
+    """The votes at one moment: the columns ranking needs."""
+
+    votes: VoteColumns
+    style: NDArray[np.float64]  # (n, 2, 4); NaN where a vote has no style features
+    categories: NDArray[np.int64]  # bit i set: the vote is in CATEGORIES[i]
+
+
+@dataclass
+class VoteCache:
+    """The counted votes this worker has read so far."""
+
+    max_id: int = 0
+    id_sum: int = 0
+    chunks: list[dict[str, NDArray[Any]]] = field(default_factory=list)
+    codes: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {"voter": {}, "ip": {}, "prompt": {}}
+    )
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _snapshot: Snapshot | None = None
+
+    def snapshot(self, engine: Engine) -> Snapshot:
+        """All counted anonymous votes, in vote order, as of now."""
+        with self.lock:
+            with engine.connect() as conn:
+                counts: Any = conn.execute(
+                    sa_select(func.count(), func.coalesce(func.sum(col(Vote.id)), 0)).where(
+                        *COUNTED
+                    )
+                ).one()
+                total, id_sum = int(counts[0]), int(counts[1])
+                newer = _columns().where(*COUNTED, col(Vote.id) > self.max_id)
+                rows: list[Any] = list(conn.execute(newer.order_by(col(Vote.id))).all())
+                held = sum(len(c["id"]) for c in self.chunks)
+                new_sum = sum(int(r[0]) for r in rows)
+                if held + len(rows) != total or self.id_sum + new_sum != id_sum:
+                    # An older vote changed (excluded, included): read everything again.
+                    self.max_id, self.id_sum, self.chunks, self._snapshot = 0, 0, [], None
+                    everything = _columns().where(*COUNTED).order_by(col(Vote.id))
+                    rows = list(conn.execute(everything).all())
+                    new_sum = sum(int(r[0]) for r in rows)
+            if rows or self._snapshot is None:
+                if rows:
+                    self.chunks.append(self._encode(rows))
+                    self.max_id = int(rows[-1][0])
+                    self.id_sum += new_sum
+                self._snapshot = self._join()
+            return self._snapshot
+
+    def _code(self, kind: str, value: str | None) -> int:
+        if not value:
+            return NONE
+        table = self.codes[kind]
+        code = table.get(value)
+        if code is None:
+            code = table[value] = len(table)
+        return code
+
+    def _encode(self, rows: list[Any]) -> dict[str, NDArray[Any]]:
+        n = len(rows)
+        style = np.full((n, 2, 4), np.nan)
+        for i, r in enumerate(rows):
+            if r[7] and len(r[7]) == 8:
+                style[i] = np.asarray(r[7], dtype=np.float64).reshape(2, 4)
+        return {
+            "id": np.fromiter((r[0] for r in rows), np.int64, n),
+            "a": np.fromiter((r[1] for r in rows), np.int64, n),
+            "b": np.fromiter((r[2] for r in rows), np.int64, n),
+            "outcome": np.fromiter((OUTCOME[r[3]] for r in rows), np.int8, n),
+            "voter": np.fromiter((self._code("voter", r[4]) for r in rows), np.int64, n),
+            "ip": np.fromiter((self._code("ip", r[5]) for r in rows), np.int64, n),
+            "prompt": np.fromiter((self._code("prompt", r[6]) for r in rows), np.int64, n),
+            "style": style,
+            "categories": np.fromiter((_bits(r[8]) for r in rows), np.int64, n),
+        }
+
+    def _join(self) -> Snapshot:
+        if len(self.chunks) > 1:
+            self.chunks = [{k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]}]
+        c = self.chunks[0] if self.chunks else self._encode([])
+        votes = VoteColumns(c["a"], c["b"], c["outcome"], c["voter"], c["ip"], c["prompt"])
+        return Snapshot(votes, c["style"], c["categories"])
+
+
+def _bits(categories: list[str] | None) -> int:
+    """The category bit mask of a vote."""
+    mask = 0
+    for c in categories or ():
+        mask |= CATEGORY_BIT.get(c, 0)
+    return mask
+
+
+def _columns() -> Any:
+    return sa_select(
+        col(Vote.id),
+        col(Vote.model_a_id),
+        col(Vote.model_b_id),
+        col(Vote.winner),
+        col(Vote.voter_id),
+        col(Vote.client_ip),
+        col(Vote.prompt_hash),
+        col(Vote.style),
+        col(Vote.categories),
+    )

@@ -1,0 +1,281 @@
+"""The arena's live leaderboard: votes from the database into `ratings`, cached for every worker.
+
+Page views never refit. A computed leaderboard is stored in the database (LeaderboardCache) with
+the votes version it was computed from; every vote bumps that version. Each worker runs a small
+refresher that recomputes stale entries that people have asked for, taking a lease so that only
+one worker computes a given entry. A view serves the newest stored entry at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+
+from arena.core.settings import Settings
+from arena.store.engine import begin, in_thread, session_scope
+from arena.store.tables import Endpoint, LeaderboardCache, utcnow
+from arena.votes.cache import CATEGORY_BIT, VoteCache
+from arena.votes.hygiene import HygieneRules, VoteColumns, apply_hygiene
+from arena.votes.version import votes_version
+from ratings import Battles, compute_leaderboard
+from ratings.formats import to_json_dict
+
+log = logging.getLogger("arena.votes.leaderboard")
+
+
+@dataclass(frozen=True)
+class LeaderboardOptions:
+    """What a leaderboard is computed over and how."""
+
+    style_control: bool = False
+    category: str | None = None
+    ci: Literal["sandwich", "bootstrap"] = "sandwich"
+
+    def key(self) -> str:
+        """The cache key of these options."""
+        return f"bt|{self.ci}|style={int(self.style_control)}|cat={self.category or ''}"
+
+    @classmethod
+    def from_key(cls, key: str) -> LeaderboardOptions:
+        """The options a cache key stands for."""
+        _, ci, style, cat = key.split("|")
+        return cls(style.endswith("1"), cat.split("=", 1)[1] or None, ci)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """The settings ranking depends on."""
+
+    min_battles: int = 30
+    bootstrap_rounds: int = 1000
+    hygiene: HygieneRules = dataclasses.field(default_factory=HygieneRules)
+
+
+def ranking_config(settings: Settings) -> RankingConfig:
+    """The ranking settings of the arena."""
+    return RankingConfig(
+        min_battles=settings.min_battles,
+        bootstrap_rounds=settings.bootstrap_rounds,
+        hygiene=HygieneRules(
+            repeated_prompts=settings.hygiene_repeated_prompts,
+            prompt_repeat_floor=settings.prompt_repeat_floor,
+            anomalous_voters=settings.hygiene_anomalous_voters,
+            anomaly_min_votes=settings.anomaly_min_votes,
+            anomaly_alpha=settings.anomaly_alpha,
+        ),
+    )
+
+
+def load_votes(
+    engine: Engine,
+    opts: LeaderboardOptions,
+    rules: HygieneRules,
+    cache: VoteCache | None = None,
+) -> tuple[Battles, dict[str, int]]:
+    """Counted anonymous votes as integer arrays after the hygiene rules, and what they left out."""
+    snap = (cache or VoteCache()).snapshot(engine)
+    with engine.connect() as conn:
+        names = {
+            int(i or 0): str(n)
+            for i, n in conn.execute(select(col(Endpoint.id), col(Endpoint.name)))
+        }
+    mask = np.ones(len(snap.votes), dtype=bool)
+    if opts.category:
+        mask = (snap.categories & CATEGORY_BIT.get(opts.category, 0)) != 0
+    v = snap.votes
+    votes = VoteColumns(
+        v.a[mask], v.b[mask], v.outcome[mask], v.voter[mask], v.ip[mask], v.prompt[mask]
+    )
+    keep, left_out = apply_hygiene(votes, rules)
+    ids = np.array(sorted(names), dtype=np.int64)
+    battles = Battles.from_arrays(
+        [names[int(i)] for i in ids],
+        np.searchsorted(ids, votes.a[keep]),
+        np.searchsorted(ids, votes.b[keep]),
+        votes.outcome[keep],
+        style=snap.style[mask][keep] if opts.style_control else None,
+    )
+    return battles, left_out
+
+
+def compute_payload(
+    engine: Engine,
+    opts: LeaderboardOptions,
+    config: RankingConfig,
+    cache: VoteCache | None = None,
+) -> dict[str, Any]:
+    """Fit a leaderboard now: the contract's JSON plus what the page draws."""
+    battles, left_out = load_votes(engine, opts, config.hygiene, cache)
+    lb = compute_leaderboard(
+        battles,
+        ci=opts.ci,
+        rounds=config.bootstrap_rounds,
+        style_control=opts.style_control,
+        min_battles=config.min_battles,
+    )
+    lb = dataclasses.replace(lb, category=opts.category)
+    data = to_json_dict(lb)
+    with session_scope(engine) as session:
+        endpoints = {e.name: e for e in session.exec(select(Endpoint)).all()}
+    for m in data["models"]:
+        e = endpoints.get(m["model"])
+        m["organization"] = e.organization if e else None
+        m["status"] = (
+            "retired" if e is None or e.retired else ("active" if e.enabled else "disabled")
+        )
+    data["excluded"] = left_out
+    return {
+        "leaderboard": data,
+        "matrices": {
+            "names": list(lb.names),
+            "win_rate": _rounded(lb.win_rate_matrix, 4),
+            "predicted": _rounded(lb.predicted_matrix, 4),
+            "count": _rounded(lb.count_matrix, 0),
+        },
+    }
+
+
+def _rounded(matrix: Any, digits: int) -> list[list[float | None]]:
+    return [
+        [None if not np.isfinite(x) else round(float(x), digits) for x in row]
+        for row in np.asarray(matrix, dtype=np.float64)
+    ]
+
+
+def _store(engine: Engine, key: str, version: int, payload: dict[str, Any]) -> None:
+    """Store a computed entry unless a newer one is already there, in one statement.
+
+    An upsert, not read-then-insert: a page view computing a missing entry and a worker's refresher
+    may store the same new key at once, and the second insert would fail on the primary key."""
+    now = utcnow()
+    with begin(engine) as conn:
+        insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
+        stmt = insert(LeaderboardCache).values(
+            key=key,
+            version=version,
+            payload=json.dumps(payload, allow_nan=False),
+            computed_at=now,
+            last_requested_at=now,
+        )
+        new = stmt.excluded
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[col(LeaderboardCache.key)],
+                set_={
+                    "version": new.version,
+                    "payload": new.payload,
+                    "computed_at": new.computed_at,
+                    "computing_until": None,
+                },
+                where=col(LeaderboardCache.version) <= new.version,
+            )
+        )
+
+
+def cached_leaderboard(
+    engine: Engine,
+    opts: LeaderboardOptions,
+    config: RankingConfig,
+    cache: VoteCache | None = None,
+) -> dict[str, Any]:
+    """The newest stored leaderboard for these options (computed now only if there is none)."""
+    key = opts.key()
+    with session_scope(engine) as session:
+        version = votes_version(session)
+        row = session.get(LeaderboardCache, key)
+        if row is not None:
+            now = utcnow()
+            # Tell the refresher this entry is wanted (at most one write a minute per entry).
+            if row.version != version and now - row.last_requested_at > timedelta(seconds=60):
+                row.last_requested_at = now
+                session.add(row)
+            payload: dict[str, Any] = json.loads(row.payload)
+            payload["fresh"] = row.version == version
+            return payload
+    payload = compute_payload(engine, opts, config, cache)
+    _store(engine, key, version, payload)
+    payload["fresh"] = True
+    return payload
+
+
+def refresh_stale(
+    engine: Engine, config: RankingConfig, *, lease: timedelta, cache: VoteCache | None = None
+) -> int:
+    """Recompute the stored leaderboards that are behind the votes; returns how many."""
+    now = utcnow()
+    with session_scope(engine) as session:
+        version = votes_version(session)
+        wanted = session.exec(
+            select(col(LeaderboardCache.key)).where(
+                col(LeaderboardCache.version) != version,
+                col(LeaderboardCache.last_requested_at) > now - timedelta(hours=1),
+            )
+        ).all()
+        default = LeaderboardOptions().key()
+        if session.get(LeaderboardCache, default) is None:
+            wanted = [*wanted, default]
+    done = 0
+    for key in wanted:
+        if not _take_lease(engine, key, lease):
+            continue
+        try:
+            _store(
+                engine,
+                key,
+                version,
+                compute_payload(engine, LeaderboardOptions.from_key(key), config, cache),
+            )
+            done += 1
+        except Exception:
+            log.exception("recomputing leaderboard %s failed", key)
+            _release_lease(engine, key)
+    return done
+
+
+def _take_lease(engine: Engine, key: str, lease: timedelta) -> bool:
+    now = utcnow()
+    with session_scope(engine) as session:
+        if session.get(LeaderboardCache, key) is None:
+            return True  # the first computation of an entry: nothing to share yet
+        taken = session.execute(
+            update(LeaderboardCache)
+            .where(
+                col(LeaderboardCache.key) == key,
+                (col(LeaderboardCache.computing_until).is_(None))
+                | (col(LeaderboardCache.computing_until) < now),
+            )
+            .values(computing_until=now + lease)
+        )
+        return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _release_lease(engine: Engine, key: str) -> None:
+    with session_scope(engine) as session:
+        session.execute(
+            update(LeaderboardCache)
+            .where(col(LeaderboardCache.key) == key)
+            .values(computing_until=None)
+        )
+
+
+async def refresher(
+    engine: Engine, config: RankingConfig, every: float, cache: VoteCache | None = None
+) -> None:
+    """Keep the wanted leaderboards current, forever (one per worker; leases avoid double work)."""
+    while True:
+        try:
+            await in_thread(refresh_stale, engine, config, lease=timedelta(minutes=2), cache=cache)
+        except Exception:
+            log.exception("leaderboard refresher")
+        await asyncio.sleep(every)
