@@ -199,7 +199,7 @@ def test_vote_stuffing_moves_the_target_less_than_its_interval(
     target = "m3"
     models = write_models(tmp_path / "models.toml", fake.base_url, names)
     with arena_server(models=models, leaderboard_refresh_seconds=0.3) as srv:
-        import_battles(srv.app.state.engine, seed)
+        import_battles(srv.app.state.arena.engine, seed)
         with httpx.Client(base_url=srv.url, timeout=30) as c:
             before = _rating(c, target, 3000)
 

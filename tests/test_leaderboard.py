@@ -150,7 +150,7 @@ def test_lmsys_file_imports_and_ranks(arena_server: Any, tmp_path: Any) -> None:
         if path.suffix == ".json":
             path.write_text(json.dumps(rows))
         with arena_server() as srv, httpx.Client(base_url=srv.url) as c:
-            report = import_battles(srv.app.state.engine, path)
+            report = import_battles(srv.app.state.arena.engine, path)
             # The second file holds the same battles: all of them are duplicates then.
             assert (report.imported, report.duplicates, report.rejected) in (
                 (41, 0, []),
@@ -171,7 +171,7 @@ def seeded(arena_server: Any, tmp_path: Any) -> Any:
     from arena.admin.battlefiles import import_battles
 
     with arena_server(min_battles=15) as srv, httpx.Client(base_url=srv.url) as c:
-        import_battles(srv.app.state.engine, write_jsonl(tmp_path / "seed.jsonl", LMSYS_ROWS))
+        import_battles(srv.app.state.arena.engine, write_jsonl(tmp_path / "seed.jsonl", LMSYS_ROWS))
         wait_for_battles(c, 40)
         yield c
 
@@ -210,7 +210,7 @@ def test_preliminary_badge(arena_server: Any, tmp_path: Any) -> None:
 
     # gpt-x has 30 battles, the other two 25 each.
     with arena_server(min_battles=26) as srv, httpx.Client(base_url=srv.url) as c:
-        import_battles(srv.app.state.engine, write_jsonl(tmp_path / "seed.jsonl", LMSYS_ROWS))
+        import_battles(srv.app.state.arena.engine, write_jsonl(tmp_path / "seed.jsonl", LMSYS_ROWS))
         data = wait_for_battles(c, 40)
         html = c.get("/leaderboard", params={"show": "all"}).text
     prelim = {m["model"] for m in data["models"] if m["preliminary"]}
@@ -287,7 +287,7 @@ def test_export_import_round_trip(
         dump = tmp_path / "export.jsonl"
         with dump.open("w") as out:
             assert export_battles(
-                first.app.state.engine, out, secret="test-secret-key-0123456789abcdef0123"
+                first.app.state.arena.engine, out, secret="test-secret-key-0123456789abcdef0123"
             ) == len(winners)
     records = [json.loads(line) for line in dump.read_text().splitlines()]
     assert sum(r["excluded"] for r in records) == 1
@@ -303,7 +303,7 @@ def test_export_import_round_trip(
             arena_server(database_url=url) as second,
             httpx.Client(base_url=second.url, timeout=30) as c,
         ):
-            report = import_battles(second.app.state.engine, dump)
+            report = import_battles(second.app.state.arena.engine, dump)
             assert (report.imported, report.rejected) == (len(winners), [])
             for opt in ("false", "true"):
                 after = wait_for_battles(c, len(winners) - 1, style_control=opt)
@@ -315,7 +315,7 @@ def test_export_import_round_trip(
                     for key in ("rank", "rank_ub", "battles", "wins", "losses", "ties"):
                         assert got[m["model"]][key] == m[key]
             # Importing the same file again adds nothing.
-            again = import_battles(second.app.state.engine, dump)
+            again = import_battles(second.app.state.arena.engine, dump)
             assert (again.imported, again.duplicates) == (0, len(winners))
 
 
@@ -336,11 +336,11 @@ def test_bad_import_files(arena_server: Any, tmp_path: Any) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(lines))
     with arena_server() as srv, httpx.Client(base_url=srv.url) as c:
-        strict = import_battles(srv.app.state.engine, path, strict=True)
+        strict = import_battles(srv.app.state.arena.engine, path, strict=True)
         assert strict.imported == 0
         assert [n for n, _ in strict.rejected] == [2, 3, 4, 5, 6, 7, 8]
         assert leaderboard(c)["total_battles"] == 0  # nothing half-imported
-        report = import_battles(srv.app.state.engine, path)
+        report = import_battles(srv.app.state.arena.engine, path)
         reasons = dict(report.rejected)
         assert report.imported == 1
         assert "unknown winner" in reasons[2] and "model_a equals model_b" in reasons[3]
@@ -349,7 +349,7 @@ def test_bad_import_files(arena_server: Any, tmp_path: Any) -> None:
         assert "truncated" in reasons[8]
         array = tmp_path / "bad.json"
         array.write_text('[{"model_a": "x", "model_b": "y", "winner": "tie"}, {"model_a": ')
-        truncated = import_battles(srv.app.state.engine, array)
+        truncated = import_battles(srv.app.state.arena.engine, array)
         assert truncated.imported == 1 and "truncated" in truncated.rejected[0][1]
 
 

@@ -1,4 +1,4 @@
-"""A worker's saves of its live turns (`arena.turnrun.save_progress`), against a real database."""
+"""A worker's saves of its live turns (`save_progress`), against a real database."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from arena.battles import store as battles
-from arena.battles.runner import Generator
-from arena.battles.turn import save_progress
-from arena.core.rules import Timeouts
+from arena.battles.runner import TurnRunner
+from arena.battles.saves import save_progress
+from arena.core.rules import GenerationRules, Timeouts
 from arena.store.engine import make_engine, migrate
 from arena.store.tables import Answer, Battle, Endpoint, Turn
 
@@ -43,9 +43,8 @@ def engine(database_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-def generator(engine: Engine) -> Generator:
-    return Generator(
-        engine,
+def generator(engine: Engine) -> TurnRunner:
+    rules = GenerationRules(
         timeouts=Timeouts(),
         persist_interval=0.5,
         replacement_tries=0,
@@ -53,6 +52,7 @@ def generator(engine: Engine) -> Generator:
         breaker_pause=timedelta(minutes=1),
         default_max_tokens=100,
     )
+    return TurnRunner(engine, rules)
 
 
 def contents(engine: Engine) -> dict[str, str]:
@@ -76,13 +76,13 @@ async def test_progress_that_failed_to_save_is_saved_next_time(engine: Engine) -
         for statement in FAIL_ANSWER_UPDATES[engine.dialect.name]:
             conn.exec_driver_sql(statement)
     with pytest.raises(DBAPIError):
-        save_progress(engine, [run])
+        save_progress(engine, {run.turn_id: run.sides.values()})
     assert contents(engine) == {"a": "", "b": ""}
     with engine.begin() as conn:
         on = " ON answer" if engine.dialect.name == "postgresql" else ""
         conn.exec_driver_sql(f"DROP TRIGGER no_saves{on}")
 
-    assert save_progress(engine, [run]) == set()
+    assert save_progress(engine, {run.turn_id: run.sides.values()}) == set()
     assert contents(engine) == {"a": "Hi", "b": "Hey"}
     run.sides["a"].content.append(" there")
     with Session(engine) as s:
@@ -90,7 +90,7 @@ async def test_progress_that_failed_to_save_is_saved_next_time(engine: Engine) -
         turn.cancel_requested = True  # a stop asked on another worker
         s.add(turn)
         s.commit()
-    assert save_progress(engine, [run]) == {run.turn_id}
+    assert save_progress(engine, {run.turn_id: run.sides.values()}) == {run.turn_id}
     assert contents(engine) == {"a": "Hi there", "b": "Hey"}
     await gen.shutdown()
 

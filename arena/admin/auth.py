@@ -11,9 +11,8 @@ import hashlib
 import hmac
 import secrets
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-
 from arena.core.settings import Settings
+from arena.core.signing import Signer
 
 ADMIN_COOKIE = "arena_admin"
 SESSION_HOURS = 12
@@ -50,40 +49,23 @@ def bearer(authorization: str | None) -> str | None:
     return token.strip() or None
 
 
-class AdminSessions:
-    """Issues and checks admin session cookies and the CSRF tokens of admin forms."""
+class AdminSessions(Signer):
+    """Admin session cookies (bound to the admin token) and the CSRF tokens of admin forms."""
 
     def __init__(self, secret: str, admin_token: str, max_age: int = SESSION_HOURS * 3600) -> None:
-        self._s = URLSafeTimedSerializer(secret, salt="arena-admin-session")
-        self._key = hashlib.sha256(b"arena-admin:" + secret.encode()).digest()
-        self._fingerprint = self._mac("token:" + admin_token)[:16]
-        self.max_age = max_age
-
-    def _mac(self, message: str) -> str:
-        return hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()
+        key = hashlib.sha256(b"arena-admin:" + secret.encode()).digest()
+        super().__init__(secret, salt="arena-admin-session", mac_key=key, max_age=max_age)
+        self._fingerprint = self.mac("token:" + admin_token)[:16]
 
     def issue(self) -> str:
         """A new session's cookie value."""
-        return self._s.dumps({"n": secrets.token_hex(16), "f": self._fingerprint})
+        return self.sign({"n": secrets.token_hex(16), "f": self._fingerprint})
 
-    def load(self, cookie: str | None) -> str | None:
+    def load(self, token: str | None) -> str | None:
         """The session id in a cookie, or None when missing, forged, expired or for an old token."""
-        if not cookie:
-            return None
-        try:
-            value = self._s.loads(cookie, max_age=self.max_age)
-        except BadSignature:
-            return None
+        value = super().load(token)
         if not isinstance(value, dict) or not isinstance(value.get("n"), str):
             return None
         if not hmac.compare_digest(str(value.get("f", "")), self._fingerprint):
             return None
         return str(value["n"])
-
-    def csrf_token(self, session_id: str) -> str:
-        """The token every unsafe admin form of this session must send back."""
-        return self._mac("csrf:" + session_id)
-
-    def check_csrf(self, session_id: str, token: str | None) -> bool:
-        """Constant-time check of an admin CSRF token."""
-        return bool(token) and hmac.compare_digest(self.csrf_token(session_id), token or "")

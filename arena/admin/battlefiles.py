@@ -243,9 +243,9 @@ def _add_record(session: Any, obj: dict[str, Any], key: str, ids: dict[str, int 
 def export_battles(engine: Engine, out: TextIO, *, secret: str) -> int:
     """Write every voted battle as a JSON line (voter ids hashed); returns how many."""
     from arena.admin.export import battle_records
-    from arena.web.voters import VoterSigner
+    from arena.core.signing import voter_pseudonyms
 
-    hash_id = VoterSigner(secret, 1).hash_id
+    hash_id = voter_pseudonyms(secret).hash_id
     n = 0
     with Session(engine) as session:
         for record in battle_records(session, hash_id=hash_id):

@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from arena.admin.review import TurnText, endpoint_names, load_turns
@@ -88,3 +90,10 @@ def metadata(turns: list[TurnText], style: list[float]) -> dict[str, Any] | None
         out[f"list_count_{side}"] = {"ordered": 0, "unordered": int(lists)}
         out[f"bold_count_{side}"] = {"**": int(bold), "__": 0}
     return out
+
+
+def export_lines(engine: Engine, hash_id: Any, include_excluded: bool) -> Iterator[bytes]:
+    """The export, one JSON object a line, read from the database as it is sent."""
+    with Session(engine) as session:
+        for record in battle_records(session, hash_id=hash_id, include_excluded=include_excluded):
+            yield (json.dumps(record, ensure_ascii=False) + "\n").encode()

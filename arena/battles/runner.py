@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
-from openai import AsyncOpenAI
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
+from arena.battles.context import RunContext, Upstreams
+from arena.battles.events import KEEPALIVE_SECONDS, Event, Ping, SideDone, TextEvent, TurnEnd
+from arena.battles.saves import SideState, save_progress
 from arena.battles.store import (
     SIDES,
     BattleError,
@@ -27,76 +28,40 @@ from arena.battles.store import (
     expire_orphans,
     owned_battle,
 )
-from arena.battles.turn import (
-    KEEPALIVE_SECONDS,
-    Event,
-    Ping,
-    SideDone,
-    SideState,
-    TextEvent,
-    TurnEnd,
-    TurnRun,
-    save_progress,
-)
-from arena.core.rules import Timeouts
-from arena.store.endpoints import resolve_api_key
+from arena.battles.turn import TurnRun
+from arena.core.rules import GenerationRules
 from arena.store.engine import in_thread, session_scope
 from arena.store.tables import Answer, Battle, Endpoint, Turn
 from arena.upstream.moderation import Moderator
-from arena.upstream.providers import CallParams, build_messages, make_client
+from arena.upstream.providers import build_messages
 
 log = logging.getLogger(__name__)
 
 
-class Generator:
-    """The app's turn runner: live runs of this process, upstream clients, and the rules."""
+class TurnRunner:
+    """The worker's turns: it starts them, finds the live ones, and follows the others."""
 
     def __init__(
         self,
         engine: Engine,
+        rules: GenerationRules,
         *,
-        timeouts: Timeouts,
-        persist_interval: float,
-        replacement_tries: int,
-        breaker_failures: int,
-        breaker_pause: timedelta,
-        default_max_tokens: int,
         decrypt: Callable[[str], str] | None = None,
+        moderator: Moderator | None = None,
     ) -> None:
         self.engine = engine
-        self.timeouts = timeouts
-        self.persist_interval = persist_interval
-        self.replacement_tries = replacement_tries
-        self.breaker_failures = breaker_failures
-        self.breaker_pause = breaker_pause
-        self.default_max_tokens = default_max_tokens
-        self.decrypt = decrypt
+        self.rules = rules
+        self.upstreams = Upstreams(
+            rules.timeouts, default_max_tokens=rules.default_max_tokens, decrypt=decrypt
+        )
         self.runs: dict[str, TurnRun] = {}
-        self.moderator: Moderator | None = None
-        self.clients: dict[tuple[str, str], AsyncOpenAI] = {}
-        self.rng = random.Random()
-        self.poll_interval = min(0.25, persist_interval)
+        self.ctx = RunContext(engine, rules, self.upstreams, moderator, on_end=self._ended)
+        self.persist_interval = rules.persist_interval
+        self.poll_interval = min(0.25, rules.persist_interval)
         self._saver: asyncio.Task[None] | None = None
 
-    def client(self, params: CallParams) -> AsyncOpenAI:
-        """The pooled client for an endpoint."""
-        key = (params.base_url, params.api_key)
-        if key not in self.clients:
-            self.clients[key] = make_client(params.base_url, params.api_key, self.timeouts)
-        return self.clients[key]
-
-    def params_for(self, e: Endpoint) -> CallParams:
-        """How to call an endpoint."""
-        return CallParams(
-            base_url=e.base_url,
-            model=e.model,
-            api_key=resolve_api_key(e, self.decrypt),
-            temperature=e.temperature,
-            top_p=e.top_p,
-            max_tokens=e.max_tokens or self.default_max_tokens,
-            system_prompt=e.system_prompt,
-            extra_body=dict(e.extra_body or {}),
-        )
+    def _ended(self, run: TurnRun) -> None:
+        self.runs.pop(run.battle_id, None)
 
     def start(self, draw: Draw, voter_id: str, prompt: str) -> TurnRun:
         """Ask both models of a drawn battle now; the caller stores the battle meanwhile and
@@ -104,14 +69,14 @@ class Generator:
         sides: dict[str, SideState] = {}
         for side in SIDES:
             endpoint = draw.endpoints[side]
-            params = self.params_for(endpoint)
+            params = self.upstreams.params_for(endpoint)
             sides[side] = SideState(
                 answer_id=0,  # known once stored
                 endpoint_id=endpoint.id or 0,
                 params=params,
                 messages=build_messages(params.system_prompt, [], prompt),
             )
-        run = TurnRun(self, draw.battle_id, 0, 0, sides, voter_id, stored=False)
+        run = TurnRun(self.ctx, draw.battle_id, 0, 0, sides, voter_id, stored=False)
         self._launch(run)
         return run
 
@@ -131,7 +96,8 @@ class Generator:
             if not runs:
                 continue
             try:
-                cancelled = await in_thread(save_progress, self.engine, runs)
+                turns = {run.turn_id: run.sides.values() for run in runs}
+                cancelled = await in_thread(save_progress, self.engine, turns)
             except Exception:  # a busy or unreachable database: the next round tries again
                 log.exception("saving the progress of %d live turns failed", len(runs))
                 continue
@@ -203,9 +169,7 @@ class Generator:
             self._saver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._saver
-        for client in self.clients.values():
-            await client.close()
-        self.clients.clear()
+        await self.upstreams.close()
 
     def _current_turn(self, battle_id: str, voter_id: str | None) -> tuple[int, str]:
         with session_scope(self.engine) as session:
@@ -251,7 +215,7 @@ class Generator:
                 assert endpoint is not None and ans.id is not None
                 # Only role and content go back: reasoning is never part of the history.
                 history = [(t.prompt, by_key[(t.id or 0, side)].content) for t in earlier]
-                params = self.params_for(endpoint)
+                params = self.upstreams.params_for(endpoint)
                 sides[side] = SideState(
                     answer_id=ans.id,
                     endpoint_id=ans.endpoint_id,
@@ -261,7 +225,7 @@ class Generator:
                 )
             battle = session.get(Battle, battle_id)
             assert battle is not None
-            return TurnRun(self, battle_id, turn_id, turn.index, sides, battle.voter_id)
+            return TurnRun(self.ctx, battle_id, turn_id, turn.index, sides, battle.voter_id)
 
     def _read_turn(self, turn_id: int) -> tuple[Turn, list[Answer], str]:
         with session_scope(self.engine) as session:

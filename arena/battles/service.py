@@ -13,24 +13,22 @@ from sqlalchemy import Engine
 
 from arena.battles import store as battles
 from arena.battles import vote as voting
-from arena.battles.runner import Generator
+from arena.battles.runner import TurnRunner
 from arena.battles.starter import BattleStarter
 from arena.core.errors import BattleError
-from arena.core.settings import Settings
-from arena.matchmaking.pairing import PairingCache
+from arena.core.rules import BattleRules
 from arena.upstream.moderation import Moderator
 
 
 @dataclass(frozen=True)
-class Arena:
-    """The app's parts an action needs."""
+class BattleService:
+    """The worker's parts a voter's action needs, built once when the app starts."""
 
-    settings: Settings
+    rules: BattleRules
     engine: Engine
-    generator: Generator
+    runner: TurnRunner
     starter: BattleStarter
     moderator: Moderator | None = None
-    pairing: PairingCache | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ def clean_prompt(prompt: str, max_chars: int) -> str:
     return text
 
 
-async def _moderate_prompt(arena: Arena, prompt: str) -> None:
+async def _moderate_prompt(arena: BattleService, prompt: str) -> None:
     if arena.moderator is None:
         return
     verdict = await arena.moderator.verdict([prompt])
@@ -63,21 +61,21 @@ async def _moderate_prompt(arena: Arena, prompt: str) -> None:
         raise BattleError(424, "The moderation service is unavailable; please try again later.")
 
 
-async def start_battle(arena: Arena, voter: Voter, prompt: str) -> str:
+async def start_battle(arena: BattleService, voter: Voter, prompt: str) -> str:
     """Draw two models for a new battle and start both answers; returns the battle id.
 
     Both models are asked as soon as they are drawn, and the battle is stored while they think:
     the insert is not on the way to the first token (`BattleStarter`, which batches the starts
     that arrive together).
     """
-    text = clean_prompt(prompt, arena.settings.max_prompt_chars)
+    text = clean_prompt(prompt, arena.rules.max_prompt_chars)
     await _moderate_prompt(arena, text)
     return await arena.starter.start(battles.StartRequest(voter.id, voter.ip, text))
 
 
-async def follow_up(arena: Arena, voter: Voter, battle_id: str, prompt: str) -> int:
+async def follow_up(arena: BattleService, voter: Voter, battle_id: str, prompt: str) -> int:
     """Ask both models a follow-up question; returns the new turn's index."""
-    text = clean_prompt(prompt, arena.settings.max_prompt_chars)
+    text = clean_prompt(prompt, arena.rules.max_prompt_chars)
     await _moderate_prompt(arena, text)
     index = await asyncio.to_thread(
         battles.add_turn,
@@ -85,14 +83,16 @@ async def follow_up(arena: Arena, voter: Voter, battle_id: str, prompt: str) -> 
         battle_id=battle_id,
         voter_id=voter.id,
         prompt=text,
-        max_turns=arena.settings.max_turns,
+        max_turns=arena.rules.max_turns,
         claim=True,
     )
-    await arena.generator.start_stored(battle_id)
+    await arena.runner.start_stored(battle_id)
     return index
 
 
-async def vote(arena: Arena, voter: Voter, battle_id: str, winner: str) -> voting.VoteResult:
+async def vote(
+    arena: BattleService, voter: Voter, battle_id: str, winner: str
+) -> voting.VoteResult:
     """Record the voter's verdict and reveal the names."""
     return await asyncio.to_thread(
         voting.cast_vote,
@@ -101,6 +101,6 @@ async def vote(arena: Arena, voter: Voter, battle_id: str, winner: str) -> votin
         voter_id=voter.id,
         winner=winner,
         client_ip=voter.ip,
-        count_leaked=arena.settings.count_leaked_votes,
-        limits=arena.settings.limits,
+        count_leaked=arena.rules.count_leaked_votes,
+        limits=arena.rules.limits,
     )

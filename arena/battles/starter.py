@@ -16,10 +16,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine
 
-from arena.battles.runner import Generator
+from arena.battles.runner import TurnRunner
 from arena.battles.store import BattleError, Draw, StartRequest, draw_battles, store_battles
 from arena.battles.turn import TurnRun
-from arena.core.settings import Settings
+from arena.core.rules import Limits, SamplingRules
 from arena.matchmaking.pairing import PairingCache
 
 MAX_BATCH = 64
@@ -34,13 +34,16 @@ class BattleStarter:
     def __init__(
         self,
         engine: Engine,
-        generator: Generator,
-        settings: Settings,
+        runner: TurnRunner,
+        *,
+        limits: Limits,
+        sampling: SamplingRules,
         pairing: PairingCache | None = None,
     ) -> None:
         self.engine = engine
-        self.generator = generator
-        self.settings = settings
+        self.runner = runner
+        self.limits = limits
+        self.sampling = sampling
         self.pairing = pairing
         self._queue: list[Waiting] = []
         self._drawing: asyncio.Task[None] | None = None
@@ -71,8 +74,8 @@ class BattleStarter:
                 draw_battles,
                 self.engine,
                 [request for request, _ in batch],
-                limits=self.settings.limits,
-                settings=self.settings,
+                limits=self.limits,
+                sampling=self.sampling,
                 pairing=self.pairing,
                 pending=dict(self._pending),
             )
@@ -85,7 +88,7 @@ class BattleStarter:
             if isinstance(draw, BattleError):
                 _fail(future, draw)
                 continue
-            run = self.generator.start(draw, request.voter_id, request.prompt)
+            run = self.runner.start(draw, request.voter_id, request.prompt)
             started.append((request, future, draw, run))
             self._pending.update(_keys(request))
         if started:

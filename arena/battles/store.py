@@ -18,8 +18,7 @@ from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
 
 from arena.core.errors import BattleError as BattleError
-from arena.core.rules import Limits
-from arena.core.settings import Settings
+from arena.core.rules import Limits, SamplingRules
 from arena.matchmaking.pairing import PairingCache, matchmaking_inputs
 from arena.matchmaking.policy import NotEnoughModels, draw_battle_pair
 from arena.store.endpoints import drawable_endpoints
@@ -64,7 +63,7 @@ def draw_battles(
     *,
     rng: random.Random | None = None,
     limits: Limits | None = None,
-    settings: Settings | None = None,
+    sampling: SamplingRules | None = None,
     pairing: PairingCache | None = None,
     pending: Mapping[tuple[str, str], int] | None = None,
 ) -> list[Draw | BattleError]:
@@ -88,7 +87,7 @@ def draw_battles(
                 pending=pending,
             )
         endpoints = [e for e in drawable_endpoints(session) if e.id is not None]
-        candidates, policy, stats = matchmaking_inputs(session, settings, endpoints, pairing)
+        candidates, policy, stats = matchmaking_inputs(session, sampling, endpoints, pairing)
     by_id = {e.id: e for e in endpoints}
     draws: list[Draw | BattleError] = []
     for request in requests:

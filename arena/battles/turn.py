@@ -1,160 +1,40 @@
 """One turn being generated: both upstream streams at once, fanned out to live followers, saved
-every `persist_interval` seconds and at the end. `arena.generation` starts and finds these runs."""
+every `persist_interval` seconds and at the end. The worker's `TurnRunner` starts these runs."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from sqlalchemy import BindParameter, Engine, bindparam, update
-from sqlmodel import col, select
+from sqlalchemy import update
+from sqlmodel import col
 
+from arena.battles.context import RunContext
+from arena.battles.events import (
+    FRAME_SECONDS,
+    KEEPALIVE_SECONDS,
+    Event,
+    Ping,
+    SideDone,
+    TextEvent,
+    TurnEnd,
+)
+from arena.battles.saves import SideState, save_end
 from arena.battles.store import (
     SIDES,
 )
 from arena.matchmaking.policy import draw_replacement
 from arena.store import breaker
 from arena.store.endpoints import drawable_endpoints
-from arena.store.engine import begin, in_thread, session_scope
-from arena.store.tables import Answer, Battle, Endpoint, Turn, utcnow
+from arena.store.engine import in_thread, session_scope
+from arena.store.tables import Answer, Battle, Endpoint
 from arena.upstream.providers import (
-    CallParams,
     Delta,
     UpstreamError,
     stream_answer,
     voter_message,
 )
-
-if TYPE_CHECKING:
-    from arena.battles.runner import Generator
-
-
-@dataclass(frozen=True, slots=True)
-class TextEvent:
-    """Text for one side; `replace` means it is the whole text so far (a replay), not a piece."""
-
-    side: str
-    kind: str  # content | reasoning
-    text: str
-    replace: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class SideDone:
-    """One side finished: `done`, or `failed` with a neutral error for the voter."""
-
-    side: str
-    status: str
-    error: str | None
-    content: str
-    reasoning: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TurnEnd:
-    """The turn is over; `status` is the battle's: `ready` (vote now) or `failed`."""
-
-    status: str
-
-
-@dataclass(frozen=True, slots=True)
-class Ping:
-    """Nothing new; keeps proxies from closing an idle stream."""
-
-
-Event = TextEvent | SideDone | TurnEnd | Ping
-KEEPALIVE_SECONDS = 15.0
-# Once both sides are showing text, a follower's writes go out at most this often, each with all
-# the pieces that arrived meanwhile: a reader sees no difference, and the worker makes a few writes
-# a second per battle instead of one per token per side (the writes were its largest CPU cost).
-FRAME_SECONDS = 0.04
-
-
-@dataclass
-class SideState:
-    """One side's answer while it is being generated."""
-
-    answer_id: int
-    endpoint_id: int
-    params: CallParams
-    messages: list[dict[str, str]]
-    content: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    status: str = "streaming"
-    error: str | None = None
-    error_detail: str | None = None
-    finish_reason: str | None = None
-    ttft_ms: float | None = None
-    total_ms: float | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    attempts: int = 1
-    tried: set[int] = field(default_factory=set)
-    completed: bool = False  # the upstream sent the whole answer (not stopped, not failed)
-    announced: bool = False  # its SideDone has been published (snapshots must not repeat it)
-    saved_mark: tuple[int, int, str, int] | None = None  # what the database last got
-
-    def row(self) -> dict[str, object]:
-        """The parameters of `SAVE_ANSWER` for this answer (its id and columns)."""
-        return {
-            "b_id": self.answer_id,
-            "b_endpoint_id": self.endpoint_id,
-            "b_status": self.status,
-            "b_content": "".join(self.content),
-            "b_reasoning": "".join(self.reasoning) or None,
-            "b_error": self.error,
-            "b_error_detail": self.error_detail,
-            "b_finish_reason": self.finish_reason,
-            "b_ttft_ms": self.ttft_ms,
-            "b_total_ms": self.total_ms,
-            "b_prompt_tokens": self.prompt_tokens,
-            "b_completion_tokens": self.completion_tokens,
-            "b_attempts": self.attempts,
-            "b_updated_at": utcnow(),
-        }
-
-
-# The saves' statements, built once: building an UPDATE from literal values (coercing each one
-# and computing its cache key) cost 3.5 of the final save's 4 ms of CPU. The parameters are
-# prefixed, since a column's own name is reserved for its SET clause.
-_ANSWER_COLUMNS = (
-    "endpoint_id",
-    "status",
-    "content",
-    "reasoning",
-    "error",
-    "error_detail",
-    "finish_reason",
-    "ttft_ms",
-    "total_ms",
-    "prompt_tokens",
-    "completion_tokens",
-    "attempts",
-    "updated_at",
-)
-SAVE_ANSWER = (
-    update(Answer)
-    .where(col(Answer.id) == bindparam("b_id"))
-    .values({c: bindparam(f"b_{c}") for c in _ANSWER_COLUMNS})
-)
-_END_TURN = (
-    update(Turn)
-    .where(col(Turn.id) == bindparam("b_turn"))
-    .values(heartbeat_at=bindparam("b_now"), status=bindparam("b_status"))
-)
-_END_BATTLE = (
-    update(Battle)
-    .where(col(Battle.id) == bindparam("b_battle"), col(Battle.status) == "streaming")
-    .values(status=bindparam("b_final"), updated_at=bindparam("b_now"))
-)
-_TURN_IDS: BindParameter[list[int]] = bindparam("turn_ids", expanding=True)
-_HEARTBEATS = (
-    update(Turn).where(col(Turn.id).in_(_TURN_IDS)).values(heartbeat_at=bindparam("b_now"))
-)
-_STOPS_ASKED = select(Turn.id).where(col(Turn.id).in_(_TURN_IDS), col(Turn.cancel_requested))
 
 
 class TurnRun:
@@ -162,7 +42,7 @@ class TurnRun:
 
     def __init__(
         self,
-        gen: Generator,
+        ctx: RunContext,
         battle_id: str,
         turn_id: int,
         index: int,
@@ -171,7 +51,7 @@ class TurnRun:
         *,
         stored: bool = True,
     ) -> None:
-        self.gen, self.battle_id, self.turn_id, self.index = gen, battle_id, turn_id, index
+        self.ctx, self.battle_id, self.turn_id, self.index = ctx, battle_id, turn_id, index
         self.sides = sides
         self.voter_id = voter_id
         self.subscribers: set[asyncio.Queue[Event]] = set()
@@ -281,7 +161,7 @@ class TurnRun:
         and announce it."""
         try:
             await asyncio.gather(*self.side_tasks.values(), return_exceptions=True)
-            if self.gen.moderator is not None and all(
+            if self.ctx.moderator is not None and all(
                 s.status == "done" for s in self.sides.values()
             ):
                 await self._moderate()
@@ -290,15 +170,17 @@ class TurnRun:
             status = "ready" if all(s.status == "done" for s in self.sides.values()) else "failed"
             try:
                 if await asyncio.shield(self._stored()):
-                    await in_thread(self._save, final=status)
+                    await in_thread(
+                        save_end, self.ctx.engine, self.battle_id, self.turn_id, self.sides, status
+                    )
             finally:
                 self.ended = TurnEnd(status)
                 self.publish(self.ended)
-                self.gen.runs.pop(self.battle_id, None)
+                self.ctx.on_end(self)
 
     async def _moderate(self) -> None:
         """Check both answers with the moderation hook; a flagged one fails the battle."""
-        moderator = self.gen.moderator
+        moderator = self.ctx.moderator
         assert moderator is not None
         for side, st in self.sides.items():
             verdict = await moderator.verdict(["".join(st.content)])
@@ -320,14 +202,16 @@ class TurnRun:
 
     async def _run_side(self, side: str) -> None:
         st = self.sides[side]
-        gen = self.gen
+        ctx = self.ctx
         started = time.monotonic()
         try:
             while True:
                 first = True
                 try:
-                    client = gen.client(st.params)
-                    async for item in stream_answer(client, st.params, st.messages, gen.timeouts):
+                    client = ctx.upstreams.client(st.params)
+                    async for item in stream_answer(
+                        client, st.params, st.messages, ctx.upstreams.timeouts
+                    ):
                         if isinstance(item, Delta):
                             if first:
                                 st.ttft_ms = (time.monotonic() - started) * 1000
@@ -353,17 +237,17 @@ class TurnRun:
                         return
                     await asyncio.to_thread(
                         breaker.record_failure,
-                        gen.engine,
+                        ctx.engine,
                         st.endpoint_id,
                         err.detail,
-                        gen.breaker_failures,
-                        gen.breaker_pause,
+                        ctx.rules.breaker_failures,
+                        ctx.rules.breaker_pause,
                     )
                     # Nothing was shown yet: another model takes the seat unnoticed.
                     if (
                         first
                         and self.index == 0
-                        and st.attempts <= gen.replacement_tries
+                        and st.attempts <= ctx.rules.replacement_tries
                         and await asyncio.to_thread(self._replace, side)
                     ):
                         started = time.monotonic()
@@ -392,13 +276,13 @@ class TurnRun:
     def _replace(self, side: str) -> bool:
         """Seat another drawable model on this side (first turn, before any token)."""
         st = self.sides[side]
-        with session_scope(self.gen.engine) as session:
+        with session_scope(self.ctx.engine) as session:
             battle = session.get(Battle, self.battle_id)
             assert battle is not None
             st.tried.add(st.endpoint_id)
             exclude = st.tried | {battle.model_a_id, battle.model_b_id}
             candidates = [(e.id, e.weight) for e in drawable_endpoints(session) if e.id]
-            new_id = draw_replacement(candidates, exclude, self.gen.rng)
+            new_id = draw_replacement(candidates, exclude, self.ctx.rng)
             if new_id is None:
                 return False
             endpoint = session.get(Endpoint, new_id)
@@ -409,7 +293,7 @@ class TurnRun:
                 battle.model_b_id = new_id
             session.add(battle)
             st.endpoint_id = new_id
-            st.params = self.gen.params_for(endpoint)
+            st.params = self.ctx.upstreams.params_for(endpoint)
             # The newcomer gets its own system prompt in front of the same conversation.
             turns = [m for m in st.messages if m["role"] != "system"]
             prompt = endpoint.system_prompt
@@ -419,45 +303,3 @@ class TurnRun:
                 update(Answer).where(col(Answer.id) == st.answer_id).values(endpoint_id=new_id)
             )
         return True
-
-    def _save(self, *, final: str) -> None:
-        """The end of the turn, durably: both answers, the turn, the battle, and the breaker."""
-        now = utcnow()
-        with begin(self.gen.engine) as conn:
-            conn.execute(SAVE_ANSWER, [st.row() for st in self.sides.values()])
-            status = "done" if final == "ready" else "failed"
-            conn.execute(_END_TURN, {"b_turn": self.turn_id, "b_now": now, "b_status": status})
-            conn.execute(_END_BATTLE, {"b_battle": self.battle_id, "b_final": final, "b_now": now})
-            completed = [st.endpoint_id for st in self.sides.values() if st.completed]
-            if completed:
-                breaker.record_successes(conn, completed)
-
-
-def save_progress(engine: Engine, runs: list[TurnRun]) -> set[int]:
-    """Save what changed in these live turns and their heartbeats, in one transaction; returns
-    the ids of the turns a voter asked (on another worker) to stop.
-
-    A worker's live turns are saved together every `persist_interval`: one transaction instead
-    of one per turn, which with a few hundred live streams keeps SQLite's single writer free
-    for battle starts and votes. Plain Core statements; the commit need not wait for the disk,
-    since the final save and the vote will.
-    """
-    now = utcnow()
-    answers: list[dict[str, object]] = []
-    marks: list[tuple[SideState, tuple[int, int, str, int]]] = []
-    for run in runs:
-        for st in run.sides.values():
-            mark = (len(st.content), len(st.reasoning), st.status, st.endpoint_id)
-            if mark != st.saved_mark:
-                answers.append(st.row())
-                marks.append((st, mark))
-    turn_ids = [run.turn_id for run in runs]
-    with begin(engine, durable=False) as conn:
-        if answers:
-            conn.execute(SAVE_ANSWER, answers)  # one executemany
-        conn.execute(_HEARTBEATS, {"turn_ids": turn_ids, "b_now": now})
-        cancelled = conn.execute(_STOPS_ASKED, {"turn_ids": turn_ids}).scalars()
-        stop = {int(t) for t in cancelled if t is not None}
-    for st, mark in marks:  # only once committed: a failed save is written again next time
-        st.saved_mark = mark
-    return stop

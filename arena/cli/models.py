@@ -54,7 +54,7 @@ def transaction(settings: Settings | None = None) -> Iterator[Session]:
 
 def cipher_for(engine: Engine, settings: Settings) -> KeyCipher | None:
     """The cipher of stored keys; None without a secret (production without ARENA_SECRET_KEY)."""
-    from arena.web.app import shared_secret
+    from arena.store.secret import shared_secret
 
     try:
         return KeyCipher(shared_secret(engine, settings))

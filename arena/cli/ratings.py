@@ -77,7 +77,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _secret() -> str:
     from arena.cli.models import open_db
-    from arena.web.app import shared_secret
+    from arena.store.secret import shared_secret
 
     return shared_secret(open_db(), load_settings())
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Literal
 
 
@@ -38,3 +40,39 @@ class ModerationConfig:
     api_key_env: str | None = "OPENAI_API_KEY"
     policy: Literal["open", "closed"] = "open"
     timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class SamplingRules:
+    """How matchmaking draws two models (see arena/matchmaking/policy.py)."""
+
+    mode: Literal["weighted", "active"] = "weighted"
+    active_rule: Literal["design", "ratings", "pairs"] = "design"
+    exploration: float = 0.2
+    horizon: int = 250
+    new_model_battles: int = 300
+    new_model_boost: float = 3.0
+    battle_targets: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    target_boost: float = 3.0
+
+
+@dataclass(frozen=True)
+class BattleRules:
+    """What a voter may send and how a vote counts."""
+
+    max_prompt_chars: int = 30_000
+    max_turns: int = 10
+    count_leaked_votes: bool = False
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class GenerationRules:
+    """How answers are generated: upstream limits, saves, replacements and the breaker."""
+
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    persist_interval: float = 0.5  # seconds between saves of a streaming answer
+    replacement_tries: int = 2  # models tried in a failed side's seat before the first token
+    breaker_failures: int = 3  # failures in a row that pause a model
+    breaker_pause: timedelta = timedelta(minutes=10)
+    default_max_tokens: int = 2048

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from arena.core.rules import Limits, ModerationConfig, Timeouts
+from arena.core.rules import (
+    BattleRules,
+    GenerationRules,
+    Limits,
+    ModerationConfig,
+    SamplingRules,
+    Timeouts,
+)
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis"}
 
@@ -147,6 +155,42 @@ class Settings(BaseSettings):
             api_key_env=self.moderation_api_key_env,
             policy=self.moderation_policy,
             timeout=self.moderation_timeout,
+        )
+
+    @property
+    def sampling(self) -> SamplingRules:
+        """How matchmaking draws two models."""
+        return SamplingRules(
+            mode=self.matchmaking,
+            active_rule=self.active_rule,
+            exploration=self.active_exploration,
+            horizon=self.active_horizon,
+            new_model_battles=self.new_model_battles,
+            new_model_boost=self.new_model_boost,
+            battle_targets=self.battle_targets,
+            target_boost=self.target_boost,
+        )
+
+    @property
+    def battle_rules(self) -> BattleRules:
+        """What a voter may send and how a vote counts."""
+        return BattleRules(
+            max_prompt_chars=self.max_prompt_chars,
+            max_turns=self.max_turns,
+            count_leaked_votes=self.count_leaked_votes,
+            limits=self.limits,
+        )
+
+    @property
+    def generation(self) -> GenerationRules:
+        """How answers are generated."""
+        return GenerationRules(
+            timeouts=self.timeouts,
+            persist_interval=self.persist_interval,
+            replacement_tries=self.replacement_tries,
+            breaker_failures=self.breaker_failures,
+            breaker_pause=timedelta(minutes=self.breaker_pause_minutes),
+            default_max_tokens=self.default_max_tokens,
         )
 
     @property

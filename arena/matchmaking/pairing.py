@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from arena.core.settings import Settings
+from arena.core.rules import SamplingRules
 from arena.matchmaking.policy import ActiveStats, Candidate, Policy, active_stats, pair_tables
 from arena.store.endpoints import drawable_endpoints
 from arena.store.tables import Endpoint, Vote
@@ -65,14 +65,14 @@ def pair_rows(session: Session) -> list[PairRow]:
 
 def matchmaking_inputs(
     session: Session,
-    settings: Settings | None = None,
+    rules: SamplingRules | None = None,
     endpoints: list[Endpoint] | None = None,
     cache: PairingCache | None = None,
 ) -> tuple[list[Candidate], Policy, ActiveStats | None]:
     """The drawable models, the policy and (in active mode) the vote statistics."""
     if endpoints is None:
         endpoints = [e for e in drawable_endpoints(session) if e.id is not None]
-    if settings is None:
+    if rules is None:
         return [Candidate(e.id, e.weight) for e in endpoints if e.id is not None], Policy(), None
     rows = cache.rows(session) if cache is not None else pair_rows(session)
     played: dict[int, int] = {}
@@ -84,25 +84,25 @@ def matchmaking_inputs(
     ]
     by_name = {e.name: e.id for e in endpoints if e.id is not None}
     policy = Policy(
-        mode=settings.matchmaking,
-        active_rule=settings.active_rule,
-        exploration=settings.active_exploration,
-        new_model_battles=settings.new_model_battles,
-        new_model_boost=settings.new_model_boost,
+        mode=rules.mode,
+        active_rule=rules.active_rule,
+        exploration=rules.exploration,
+        new_model_battles=rules.new_model_battles,
+        new_model_boost=rules.new_model_boost,
         targets={
             by_name[name]: [by_name[r] for r in rivals if r in by_name]
-            for name, rivals in settings.battle_targets.items()
+            for name, rivals in rules.battle_targets.items()
             if name in by_name
         },
-        target_boost=settings.target_boost,
+        target_boost=rules.target_boost,
     )
     stats = None
     if policy.mode == "active":
         # Every model with votes, drawable or not: paused models are still on the leaderboard.
         known = sorted({c.id for c in candidates} | {r[0] for r in rows} | {r[1] for r in rows})
         if cache is not None:
-            stats = cache.stats(known, rows, settings.active_horizon)
+            stats = cache.stats(known, rows, rules.horizon)
         else:
             wins, ties = pair_tables(known, rows)
-            stats = active_stats(known, wins, ties, horizon=settings.active_horizon)
+            stats = active_stats(known, wins, ties, horizon=rules.horizon)
     return candidates, policy, stats

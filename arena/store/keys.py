@@ -54,7 +54,7 @@ class KeyCipher:
 
 
 def make_decrypt(secret: str) -> Callable[[str], str]:
-    """The `decrypt` callable for `Generator`: a stored token → the key, "" when unreadable.
+    """The `decrypt` callable for `TurnRunner`: a stored token → the key, "" when unreadable.
 
     An unreadable key is sent as "", so the upstream refuses it and the circuit breaker records
     the refusal, instead of a battle failing inside the arena; the admin's test says why.

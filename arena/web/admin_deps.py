@@ -1,10 +1,8 @@
-"""What admin routes declare: the admin's keys, bearer check (API), session and CSRF (pages)."""
+"""What admin routes declare: the bearer check (API), the session and CSRF (pages)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import urlparse
 
 from fastapi import Depends, HTTPException, Request
 
@@ -14,13 +12,13 @@ from arena.admin.auth import (
     MISSING_MESSAGE,
     OFF_MESSAGE,
     WRONG_MESSAGE,
-    AdminSessions,
     bearer,
     configured_token,
     token_matches,
 )
-from arena.store.keys import KeyCipher
-from arena.web.deps import SettingsDep
+from arena.web.csrf import check_csrf
+from arena.web.deps import AdminKeysDep, SettingsDep
+from arena.web.state import AdminKeys
 
 
 class AdminOff(Exception):
@@ -29,41 +27,6 @@ class AdminOff(Exception):
 
 class LoginRequired(Exception):
     """No valid admin session: the pages send the browser to the login form."""
-
-
-@dataclass(frozen=True)
-class AdminKeys:
-    """The admin's secrets, derived once from the arena's shared secret."""
-
-    sessions: AdminSessions | None  # None when the admin is off
-    cipher: KeyCipher  # reads stored API keys
-    can_store: bool  # typed keys are stored only when ARENA_SECRET_KEY is set
-
-    @property
-    def store_cipher(self) -> KeyCipher | None:
-        """The cipher for storing a typed key, or None when that is not allowed."""
-        return self.cipher if self.can_store else None
-
-
-def get_admin_keys(request: Request) -> AdminKeys:
-    """The app's AdminKeys, made at first use from the secret the app started with."""
-    keys: AdminKeys | None = getattr(request.app.state, "admin_keys", None)
-    if keys is None:
-        from arena.web.app import shared_secret
-
-        settings = request.app.state.settings
-        secret = shared_secret(request.app.state.engine, settings)
-        token = configured_token(settings)
-        keys = AdminKeys(
-            sessions=AdminSessions(secret, token) if token else None,
-            cipher=KeyCipher(secret),
-            can_store=settings.secret_key is not None,
-        )
-        request.app.state.admin_keys = keys
-    return keys
-
-
-AdminKeysDep = Annotated[AdminKeys, Depends(get_admin_keys)]
 
 
 async def require_api_admin(request: Request, settings: SettingsDep) -> None:
@@ -79,7 +42,7 @@ async def require_api_admin(request: Request, settings: SettingsDep) -> None:
         raise HTTPException(401, WRONG_MESSAGE, headers=challenge)
 
 
-def require_page_admin(request: Request, keys: AdminKeysDep) -> str:
+async def require_page_admin(request: Request, keys: AdminKeysDep) -> str:
     """The admin session id from the cookie; AdminOff or LoginRequired otherwise."""
     if keys.sessions is None:
         raise AdminOff
@@ -94,18 +57,16 @@ PageAdminDep = Annotated[str, Depends(require_page_admin)]
 
 async def admin_csrf(request: Request, keys: AdminKeysDep, session_id: PageAdminDep) -> None:
     """Unsafe admin requests come from our origin with this session's CSRF token."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if origin and urlparse(origin).netloc not in ("", request.headers.get("host", "")):
-        raise AdminError(403, "Cross-site request refused.")
-    token = request.headers.get("x-csrf-token")
-    if token is None:
-        value = (await request.form()).get("csrf_token")
-        token = value if isinstance(value, str) else None
     assert keys.sessions is not None
-    if not keys.sessions.check_csrf(session_id, token):
-        raise AdminError(
-            403, "The form has expired or did not come from this admin session; reload the page."
-        )
+    await check_csrf(
+        request,
+        keys.sessions,
+        session_id,
+        error=AdminError,
+        expired="The form has expired or did not come from this admin session; reload the page.",
+    )
 
 
 ADMIN_CSRF = [Depends(admin_csrf)]
+
+__all__ = ["ADMIN_CSRF", "AdminKeys", "AdminKeysDep", "AdminOff", "LoginRequired", "PageAdminDep"]

@@ -1,7 +1,7 @@
 """Dependencies the routes declare, as `Annotated` aliases so routes read like sentences.
 
 They are `async def` because they do no I/O: FastAPI runs a plain `def` dependency in its thread
-pool, and three thread hops per request were a measurable part of a battle's start.
+pool, and a thread hop per dependency is a measurable part of a battle's start.
 """
 
 from __future__ import annotations
@@ -11,47 +11,49 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 
-from arena.battles.runner import Generator
-from arena.battles.service import Arena, Voter
+from arena.battles.runner import TurnRunner
+from arena.battles.service import BattleService, Voter
 from arena.core.settings import Settings
-from arena.web.voters import VoterSigner
+from arena.core.signing import VoterSigner
+from arena.web.state import AdminKeys, ArenaState, arena_state
 
 
-async def get_settings(request: Request) -> Settings:
+async def get_state(request: Request) -> ArenaState:
+    """The started app's parts."""
+    return arena_state(request.app)
+
+
+StateDep = Annotated[ArenaState, Depends(get_state)]
+
+
+async def get_settings(state: StateDep) -> Settings:
     """The app's settings."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return state.settings
 
 
-async def get_engine(request: Request) -> Engine:
+async def get_engine(state: StateDep) -> Engine:
     """The app's database engine."""
-    engine: Engine = request.app.state.engine
-    return engine
+    return state.engine
 
 
-async def get_generator(request: Request) -> Generator:
-    """The app's turn runner."""
-    gen: Generator = request.app.state.generator
-    return gen
+async def get_runner(state: StateDep) -> TurnRunner:
+    """The worker's turn runner."""
+    return state.runner
 
 
-async def get_signer(request: Request) -> VoterSigner:
+async def get_signer(state: StateDep) -> VoterSigner:
     """Signs voter cookies and CSRF tokens."""
-    signer: VoterSigner = request.app.state.signer
-    return signer
+    return state.signer
 
 
-async def get_arena(request: Request) -> Arena:
-    """The app's parts that the voter actions use."""
-    state = request.app.state
-    return Arena(
-        state.settings,
-        state.engine,
-        state.generator,
-        state.starter,
-        getattr(state, "moderator", None),
-        getattr(state, "pairing", None),
-    )
+async def get_battles(state: StateDep) -> BattleService:
+    """What the voter actions use."""
+    return state.battles
+
+
+async def get_admin_keys(state: StateDep) -> AdminKeys:
+    """The admin's sessions and key cipher."""
+    return state.admin
 
 
 async def get_voter_identity(request: Request) -> Voter:
@@ -64,16 +66,17 @@ async def get_voter(request: Request) -> str:
     return str(request.state.voter_id)
 
 
-async def get_client_ip(request: Request) -> str:
-    """The client's IP as the trusted proxy headers say."""
-    return str(request.state.client_ip)
+async def is_htmx(request: Request) -> bool:
+    """Whether htmx made this request (and wants a fragment, not a page)."""
+    return bool(request.headers.get("hx-request"))
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
-GeneratorDep = Annotated[Generator, Depends(get_generator)]
+RunnerDep = Annotated[TurnRunner, Depends(get_runner)]
 SignerDep = Annotated[VoterSigner, Depends(get_signer)]
 VoterDep = Annotated[str, Depends(get_voter)]
-ClientIPDep = Annotated[str, Depends(get_client_ip)]
-ArenaDep = Annotated[Arena, Depends(get_arena)]
+BattlesDep = Annotated[BattleService, Depends(get_battles)]
+AdminKeysDep = Annotated[AdminKeys, Depends(get_admin_keys)]
 VoterIdentityDep = Annotated[Voter, Depends(get_voter_identity)]
+HXRequest = Annotated[bool, Depends(is_htmx)]

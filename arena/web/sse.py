@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 
-from arena.battles.turn import Event, Ping, SideDone, TextEvent, TurnEnd
+from arena.battles.events import Event, Ping, SideDone, TextEvent, TurnEnd
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache, no-transform",

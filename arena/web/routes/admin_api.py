@@ -7,8 +7,6 @@ where a key comes from and masks it.
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,7 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from arena.admin import crud, review
-from arena.admin.export import battle_records
+from arena.admin.export import export_lines
 from arena.admin.presets import PRESETS
 from arena.admin.testing import probe_endpoint, probe_params, probe_timeouts
 from arena.store.engine import session_scope
@@ -218,13 +216,6 @@ def include_vote(
             count_leaked=settings.count_leaked_votes,
         )
     return get_vote(battle_id, engine, keys, signer)
-
-
-def export_lines(engine: Engine, hash_id: Any, include_excluded: bool) -> Iterator[bytes]:
-    """The export, one JSON object a line, read from the database as it is sent."""
-    with Session(engine) as session:
-        for record in battle_records(session, hash_id=hash_id, include_excluded=include_excluded):
-            yield (json.dumps(record, ensure_ascii=False) + "\n").encode()
 
 
 @router.get("/battles.jsonl")

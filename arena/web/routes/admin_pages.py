@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from arena.admin import AdminError, crud, review
 from arena.admin.auth import ADMIN_COOKIE, token_matches
+from arena.admin.export import export_lines
 from arena.admin.forms import endpoint_fields, endpoint_values, form_values, preset_values
 from arena.admin.presets import PRESETS, get_preset
 from arena.admin.testing import probe_endpoint, probe_params, probe_timeouts
@@ -28,10 +29,9 @@ from arena.store.engine import session_scope
 from arena.store.keys import redact
 from arena.web.admin_deps import ADMIN_CSRF, AdminKeys, AdminKeysDep, AdminOff, LoginRequired
 from arena.web.admin_deps import PageAdminDep as AdminDep
+from arena.web.csrf import CSRF as VOTER_CSRF
 from arena.web.deps import EngineDep, SettingsDep, SignerDep
-from arena.web.routes.admin_api import export_lines
-from arena.web.routes.pages import CSRF as VOTER_CSRF
-from arena.web.routes.pages import render
+from arena.web.render import render
 
 
 class AdminPageRoute(APIRoute):
@@ -172,7 +172,7 @@ async def logout(request: Request) -> Response:
 def draw_shares(session: Any, settings: Settings) -> dict[int, float]:
     """Each model's probability of being in the next battle, as matchmaking stands now."""
     try:
-        return draw_probabilities(*matchmaking_inputs(session, settings))
+        return draw_probabilities(*matchmaking_inputs(session, settings.sampling))
     except NotEnoughModels:
         return {}
 
@@ -209,10 +209,10 @@ def _model(engine: Any, keys: AdminKeys, name: str) -> dict[str, Any]:
 
 @router.get("", response_class=HTMLResponse)
 async def models_page(
-    request: Request, engine: EngineDep, keys: AdminKeysDep, sid: AdminDep
+    request: Request, engine: EngineDep, settings: SettingsDep, keys: AdminKeysDep, sid: AdminDep
 ) -> HTMLResponse:
     """Every model: state, weight, key, breaker, votes, and what can be done to it."""
-    models = await asyncio.to_thread(_models, engine, keys, request.app.state.settings)
+    models = await asyncio.to_thread(_models, engine, keys, settings)
     return page(request, keys, sid, "admin_models.html", models=models)
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from arena.battles import service as actions
 from arena.battles import store as battles
 from arena.battles.store import BattleError
-from arena.web.deps import ArenaDep, EngineDep, GeneratorDep, VoterDep, VoterIdentityDep
+from arena.web.deps import BattlesDep, EngineDep, RunnerDep, VoterDep, VoterIdentityDep
 from arena.web.sse import SSE_HEADERS, encode, json_frame
 
 
@@ -42,7 +42,9 @@ class VoteIn(BaseModel):
 
 
 @router.post("/battles", status_code=201, dependencies=JSON_ONLY)
-async def create_battle(body: PromptIn, arena: ArenaDep, voter: VoterIdentityDep) -> dict[str, Any]:
+async def create_battle(
+    body: PromptIn, arena: BattlesDep, voter: VoterIdentityDep
+) -> dict[str, Any]:
     """Start a battle between two anonymous models; stream it from `stream_url`."""
     battle_id = await actions.start_battle(arena, voter, body.prompt)
     return {
@@ -53,7 +55,7 @@ async def create_battle(body: PromptIn, arena: ArenaDep, voter: VoterIdentityDep
 
 
 @router.get("/battles/{battle_id}/stream", response_class=StreamingResponse)
-async def stream_battle(battle_id: str, gen: GeneratorDep, voter: VoterDep) -> StreamingResponse:
+async def stream_battle(battle_id: str, gen: RunnerDep, voter: VoterDep) -> StreamingResponse:
     """Both answers of the current turn as server-sent events; a reconnect replays, never reruns."""
     events = await gen.open(battle_id, voter)
     return StreamingResponse(
@@ -70,7 +72,7 @@ async def get_battle(battle_id: str, engine: EngineDep, voter: VoterDep) -> dict
 
 @router.post("/battles/{battle_id}/turns", status_code=202, dependencies=JSON_ONLY)
 async def add_turn(
-    battle_id: str, body: PromptIn, arena: ArenaDep, voter: VoterIdentityDep
+    battle_id: str, body: PromptIn, arena: BattlesDep, voter: VoterIdentityDep
 ) -> dict[str, Any]:
     """Ask both models a follow-up question (each gets its own conversation so far)."""
     index = await actions.follow_up(arena, voter, battle_id, body.prompt)
@@ -83,7 +85,7 @@ async def add_turn(
 
 
 @router.post("/battles/{battle_id}/stop", dependencies=JSON_ONLY)
-async def stop_battle(battle_id: str, gen: GeneratorDep, voter: VoterDep) -> dict[str, Any]:
+async def stop_battle(battle_id: str, gen: RunnerDep, voter: VoterDep) -> dict[str, Any]:
     """Stop generating the current turn (both upstream requests are closed)."""
     await gen.stop(battle_id, voter)
     return {"battle_id": battle_id, "stopping": True}
@@ -91,7 +93,7 @@ async def stop_battle(battle_id: str, gen: GeneratorDep, voter: VoterDep) -> dic
 
 @router.post("/battles/{battle_id}/vote", dependencies=JSON_ONLY)
 async def vote(
-    battle_id: str, body: VoteIn, arena: ArenaDep, voter: VoterIdentityDep
+    battle_id: str, body: VoteIn, arena: BattlesDep, voter: VoterIdentityDep
 ) -> dict[str, Any]:
     """Vote once; the answer reveals both models' names."""
     result = await actions.vote(arena, voter, battle_id, body.winner)

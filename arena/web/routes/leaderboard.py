@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from arena.votes.leaderboard import LeaderboardOptions, cached_leaderboard, ranking_config
+from arena.votes.leaderboard import LeaderboardOptions, cached_leaderboard
 from arena.votes.tags import CATEGORIES
 from arena.web.charts import heatmap, interval_chart
 from arena.web.deps import SettingsDep
-from arena.web.routes.pages import render
+from arena.web.render import render
+from arena.web.state import arena_state
 from ratings.formats import COLUMNS, to_csv, to_markdown
 
 router = APIRouter()
@@ -47,9 +48,9 @@ def sort_models(models: list[dict[str, Any]], key: str, descending: bool) -> lis
 
 
 async def _payload(request: Request, opts: LeaderboardOptions) -> dict[str, Any]:
-    state = request.app.state
+    state = arena_state(request.app)
     return await asyncio.to_thread(
-        cached_leaderboard, state.engine, opts, ranking_config(state.settings), state.vote_cache
+        cached_leaderboard, state.engine, opts, state.ranking, state.vote_cache
     )
 
 

@@ -4,82 +4,31 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
-from urllib.parse import urlparse
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
 from arena.battles import service as actions
 from arena.battles import store as battles
+from arena.battles.events import Event, SideDone, TextEvent, TurnEnd
 from arena.battles.store import BattleError
-from arena.battles.turn import Event, SideDone, TextEvent, TurnEnd
 from arena.store.endpoints import drawable_endpoints
-from arena.votes.limits import RateLimited
-from arena.web.assets import script_tags
+from arena.web.csrf import CSRF
 from arena.web.deps import (
-    ArenaDep,
+    BattlesDep,
     EngineDep,
-    GeneratorDep,
+    RunnerDep,
     SettingsDep,
-    SignerDep,
     VoterDep,
     VoterIdentityDep,
 )
 from arena.web.markdown import render_markdown, render_plain
+from arena.web.render import error_fragment, render
 from arena.web.sse import PING, SSE_HEADERS, encode, frame
+from arena.web.state import arena_state
 
 router = APIRouter(include_in_schema=False)
-
-
-async def csrf_protect(request: Request, signer: SignerDep, voter: VoterDep) -> None:
-    """Unsafe HTML requests must come from our own origin and carry the voter's CSRF token."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if origin and urlparse(origin).netloc not in ("", request.headers.get("host", "")):
-        raise BattleError(403, "Cross-site request refused.")
-    token = request.headers.get("x-csrf-token")
-    if token is None:
-        # A plain (non-htmx) form sends the token as a field; reading the form here caches it.
-        token = request.scope.get("state", {}).get("csrf_form_token")
-    if not signer.check_csrf(voter, token):
-        raise BattleError(403, "The form has expired or did not come from this site; reload.")
-
-
-async def _form_token(request: Request) -> None:
-    if "x-csrf-token" not in request.headers:
-        form = await request.form()
-        value = form.get("csrf_token")
-        request.state.csrf_form_token = value if isinstance(value, str) else None
-
-
-CSRF = [Depends(_form_token), Depends(csrf_protect)]
-
-
-def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
-    """A template with the page's common context."""
-    settings = request.app.state.settings
-    signer = request.app.state.signer
-    ctx.setdefault("scripts", script_tags(settings.htmx_source))
-    ctx.setdefault("csrf", signer.csrf_token(request.state.voter_id))
-    ctx.setdefault("md", render_markdown)
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, name, ctx, status_code=status
-    )
-    response.headers["Vary"] = "HX-Request"
-    return response
-
-
-def error_fragment(request: Request, exc: BattleError) -> HTMLResponse:
-    """A 4xx answer that htmx swaps in (and a whole page without htmx)."""
-    if not request.headers.get("hx-request"):
-        return render(request, "error.html", status=exc.status, message=exc.detail)
-    response = render(request, "_error.html", status=exc.status, message=exc.detail)
-    if isinstance(exc, RateLimited):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    # Whatever the form targeted, the message goes to the page's flash area.
-    response.headers["HX-Retarget"] = "#flash"
-    response.headers["HX-Reswap"] = "innerHTML"
-    return response
 
 
 def _models_ready(engine: Any) -> bool:
@@ -96,7 +45,7 @@ async def arena_page(request: Request, engine: EngineDep, settings: SettingsDep)
 
 @router.post("/battles", dependencies=CSRF)
 async def start_battle(
-    request: Request, prompt: Annotated[str, Form()], arena: ArenaDep, voter: VoterIdentityDep
+    request: Request, prompt: Annotated[str, Form()], arena: BattlesDep, voter: VoterIdentityDep
 ) -> Response:
     """Start a battle from the prompt form."""
     try:
@@ -131,16 +80,17 @@ async def battle_page(
 
 @router.get("/battles/{battle_id}/events")
 async def battle_events(
-    request: Request, battle_id: str, gen: GeneratorDep, voter: VoterDep
+    request: Request, battle_id: str, gen: RunnerDep, voter: VoterDep
 ) -> Response:
     """The current turn as htmx SSE fragments."""
     try:
         events = await gen.open(battle_id, voter)
     except BattleError as exc:
         return Response(status_code=exc.status)
-    templates = request.app.state.templates
+    state = arena_state(request.app)
+    templates = state.templates
     # The forms that arrive with the end of the turn work without htmx's header too.
-    csrf = request.app.state.signer.csrf_token(voter)
+    csrf = state.signer.csrf_token(voter)
 
     def html_frame(ev: Event) -> bytes:
         if isinstance(ev, TextEvent):
@@ -176,7 +126,7 @@ async def follow_up(
     request: Request,
     battle_id: str,
     prompt: Annotated[str, Form()],
-    arena: ArenaDep,
+    arena: BattlesDep,
     voter: VoterIdentityDep,
 ) -> Response:
     """Ask both models a follow-up question."""
@@ -193,7 +143,7 @@ async def follow_up(
 
 
 @router.post("/battles/{battle_id}/stop", dependencies=CSRF)
-async def stop(battle_id: str, gen: GeneratorDep, voter: VoterDep) -> Response:
+async def stop(battle_id: str, gen: RunnerDep, voter: VoterDep) -> Response:
     """Stop both answers of the current turn."""
     try:
         await gen.stop(battle_id, voter)
@@ -207,7 +157,7 @@ async def vote(
     request: Request,
     battle_id: str,
     winner: Annotated[str, Form()],
-    arena: ArenaDep,
+    arena: BattlesDep,
     voter: VoterIdentityDep,
 ) -> Response:
     """Vote, then reveal both names."""

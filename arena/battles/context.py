@@ -1,0 +1,79 @@
+"""What a turn run needs from the worker that runs it: the database, the upstream clients, the
+generation rules, the moderation hook, and who to tell when it ends."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from openai import AsyncOpenAI
+from sqlalchemy import Engine
+
+from arena.core.rules import GenerationRules, Timeouts
+from arena.store.endpoints import resolve_api_key
+from arena.store.tables import Endpoint
+from arena.upstream.moderation import Moderator
+from arena.upstream.providers import CallParams, make_client
+
+if TYPE_CHECKING:
+    from arena.battles.turn import TurnRun
+
+
+class Upstreams:
+    """The worker's upstream clients, one per (base URL, key), and how to call each endpoint."""
+
+    def __init__(
+        self,
+        timeouts: Timeouts,
+        *,
+        default_max_tokens: int,
+        decrypt: Callable[[str], str] | None = None,
+    ) -> None:
+        self.timeouts = timeouts
+        self.default_max_tokens = default_max_tokens
+        self.decrypt = decrypt
+        self.clients: dict[tuple[str, str], AsyncOpenAI] = {}
+
+    def client(self, params: CallParams) -> AsyncOpenAI:
+        """The pooled client for an endpoint."""
+        key = (params.base_url, params.api_key)
+        if key not in self.clients:
+            self.clients[key] = make_client(params.base_url, params.api_key, self.timeouts)
+        return self.clients[key]
+
+    def params_for(self, e: Endpoint) -> CallParams:
+        """How to call an endpoint."""
+        return CallParams(
+            base_url=e.base_url,
+            model=e.model,
+            api_key=resolve_api_key(e, self.decrypt),
+            temperature=e.temperature,
+            top_p=e.top_p,
+            max_tokens=e.max_tokens or self.default_max_tokens,
+            system_prompt=e.system_prompt,
+            extra_body=dict(e.extra_body or {}),
+        )
+
+    async def close(self) -> None:
+        """Close every pooled client."""
+        for client in self.clients.values():
+            await client.close()
+        self.clients.clear()
+
+
+def _nobody(run: TurnRun) -> None:
+    """The default end-of-run listener."""
+
+
+@dataclass
+class RunContext:
+    """Everything a `TurnRun` uses beyond its own turn."""
+
+    engine: Engine
+    rules: GenerationRules
+    upstreams: Upstreams
+    moderator: Moderator | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    on_end: Callable[[TurnRun], None] = _nobody

@@ -1,0 +1,103 @@
+"""What the app does when a worker starts and stops: migrate and seed the database, build the
+parts every request uses (`ArenaState`), run the leaderboard refresher, and shut down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.templating import Jinja2Templates
+
+from arena.admin.auth import AdminSessions, configured_token
+from arena.battles.runner import TurnRunner
+from arena.battles.service import BattleService
+from arena.battles.starter import BattleStarter
+from arena.core.settings import Settings
+from arena.core.signing import VoterSigner
+from arena.matchmaking.checks import check_weights
+from arena.matchmaking.pairing import PairingCache
+from arena.store.endpoints import read_models_file, seed_endpoints
+from arena.store.engine import make_engine, migrate, startup_lock
+from arena.store.keys import KeyCipher, make_decrypt
+from arena.store.secret import shared_secret
+from arena.upstream.moderation import Moderator
+from arena.votes.cache import VoteCache
+from arena.votes.leaderboard import ranking_config
+from arena.votes.leaderboard import refresher as leaderboard_refresher
+from arena.web.assets import WEB
+from arena.web.state import AdminKeys, ArenaState
+
+log = logging.getLogger("arena")
+
+
+def lifespan_for(settings: Settings) -> object:
+    """The lifespan of an app with these settings."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        # Workers starting at once on an empty database take turns to seed it.
+        with startup_lock(engine):
+            added = seed_endpoints(engine, read_models_file(settings.models))
+            secret = shared_secret(engine, settings)
+        if added:
+            log.info("added models from %s: %s", settings.models, ", ".join(added))
+        for warning in check_weights(engine):
+            log.warning(warning)
+        moderator = Moderator(settings.moderation) if settings.moderation_enabled else None
+        runner = TurnRunner(
+            engine, settings.generation, decrypt=make_decrypt(secret), moderator=moderator
+        )
+        pairing = PairingCache()
+        starter = BattleStarter(
+            engine, runner, limits=settings.limits, sampling=settings.sampling, pairing=pairing
+        )
+        token = configured_token(settings)
+        state = ArenaState(
+            settings=settings,
+            engine=engine,
+            templates=Jinja2Templates(directory=str(WEB / "templates")),
+            signer=VoterSigner(secret, settings.voter_cookie_days),
+            admin=AdminKeys(
+                sessions=AdminSessions(secret, token) if token else None,
+                cipher=KeyCipher(secret),
+                can_store=settings.secret_key is not None,
+            ),
+            runner=runner,
+            starter=starter,
+            battles=BattleService(settings.battle_rules, engine, runner, starter, moderator),
+            moderator=moderator,
+            pairing=pairing,
+            vote_cache=VoteCache(),
+            ranking=ranking_config(settings),
+        )
+        app.state.arena = state
+        refresher = asyncio.create_task(
+            leaderboard_refresher(
+                engine, state.ranking, settings.leaderboard_refresh_seconds, state.vote_cache
+            )
+        )
+        try:
+            # What was built so far lives as long as the process: keep it out of the
+            # collector's full passes, which otherwise walk all of it in the middle of requests.
+            gc.collect()
+            gc.freeze()
+            yield
+        finally:
+            refresher.cancel()
+            await starter.shutdown()
+            await runner.shutdown()
+            if moderator is not None:
+                await moderator.close()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+            engine.dispose()
+            gc.unfreeze()  # what this app held may now be collected (tests run many in one process)
+
+    return lifespan
