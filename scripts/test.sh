@@ -50,6 +50,8 @@ step "ruff"
 .venv/bin/ruff format --check arena ratings tests benchmarks
 step "mypy"
 .venv/bin/mypy
+step "import-linter (the architecture in pyproject.toml)"
+.venv/bin/lint-imports
 
 step "pytest"
 .venv/bin/python -m pytest "$@"

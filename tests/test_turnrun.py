@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from arena.battles import store as battles
+from arena.battles import views
 from arena.battles.runner import TurnRunner
 from arena.battles.saves import save_progress
 from arena.core.rules import GenerationRules, Timeouts
@@ -120,7 +121,7 @@ def test_a_view_read_while_its_turn_ends_agrees_with_itself(engine: Engine) -> N
 
     event.listen(engine, "after_cursor_execute", end_the_turn)
     try:
-        view = battles.battle_view(engine, battle_id=draw.battle_id, voter_id="v")
+        view = views.battle_view(engine, battle_id=draw.battle_id, voter_id="v")
     finally:
         event.remove(engine, "after_cursor_execute", end_the_turn)
     assert ended and view.turns[0].status == "done"

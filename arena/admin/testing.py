@@ -17,14 +17,9 @@ from arena.core.settings import Settings
 from arena.store.endpoints import resolve_api_key
 from arena.store.keys import KeyCipher, redact
 from arena.store.tables import Endpoint
-from arena.upstream.providers import (
-    CallParams,
-    Delta,
-    UpstreamError,
-    build_messages,
-    make_client,
-    stream_answer,
-)
+from arena.upstream.client import CallParams, Delta, build_messages, make_client
+from arena.upstream.errors import UpstreamError
+from arena.upstream.stream import stream_answer
 
 TEST_PROMPT = "Say hello and name one colour, in one short sentence."
 TEST_MAX_TOKENS = 64

@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from openai import AsyncOpenAI
 from sqlalchemy import Engine
@@ -14,11 +13,8 @@ from sqlalchemy import Engine
 from arena.core.rules import GenerationRules, Timeouts
 from arena.store.endpoints import resolve_api_key
 from arena.store.tables import Endpoint
+from arena.upstream.client import CallParams, make_client
 from arena.upstream.moderation import Moderator
-from arena.upstream.providers import CallParams, make_client
-
-if TYPE_CHECKING:
-    from arena.battles.turn import TurnRun
 
 
 class Upstreams:
@@ -63,7 +59,7 @@ class Upstreams:
         self.clients.clear()
 
 
-def _nobody(run: TurnRun) -> None:
+def _nobody(battle_id: str) -> None:
     """The default end-of-run listener."""
 
 
@@ -76,4 +72,4 @@ class RunContext:
     upstreams: Upstreams
     moderator: Moderator | None = None
     rng: random.Random = field(default_factory=random.Random)
-    on_end: Callable[[TurnRun], None] = _nobody
+    on_end: Callable[[str], None] = _nobody  # told the battle id when a run ends

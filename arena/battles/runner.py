@@ -32,8 +32,8 @@ from arena.battles.turn import TurnRun
 from arena.core.rules import GenerationRules
 from arena.store.engine import in_thread, session_scope
 from arena.store.tables import Answer, Battle, Endpoint, Turn
+from arena.upstream.client import build_messages
 from arena.upstream.moderation import Moderator
-from arena.upstream.providers import build_messages
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ class TurnRunner:
         self.poll_interval = min(0.25, rules.persist_interval)
         self._saver: asyncio.Task[None] | None = None
 
-    def _ended(self, run: TurnRun) -> None:
-        self.runs.pop(run.battle_id, None)
+    def _ended(self, battle_id: str) -> None:
+        self.runs.pop(battle_id, None)
 
     def start(self, draw: Draw, voter_id: str, prompt: str) -> TurnRun:
         """Ask both models of a drawn battle now; the caller stores the battle meanwhile and

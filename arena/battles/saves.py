@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from arena.store import breaker
 from arena.store.engine import begin
 from arena.store.tables import Answer, Battle, Turn, utcnow
-from arena.upstream.providers import CallParams
+from arena.upstream.client import CallParams
 
 
 @dataclass

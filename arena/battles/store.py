@@ -1,4 +1,4 @@
-"""Battle bookkeeping in the database: create, follow-up turns, state for the voter, the vote.
+"""Battle bookkeeping in the database: draw and store new battles, follow-up turns, claims.
 
 Plain synchronous functions over an engine, each one short transaction; the routes call them in a
 thread. Every state change that two workers could race on is a conditional UPDATE whose row count
@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
@@ -23,7 +23,7 @@ from arena.matchmaking.pairing import PairingCache, matchmaking_inputs
 from arena.matchmaking.policy import NotEnoughModels, draw_battle_pair
 from arena.store.endpoints import drawable_endpoints
 from arena.store.engine import session_scope
-from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
+from arena.store.tables import Answer, Battle, Endpoint, Turn, utcnow
 from arena.votes.limits import Usage
 
 WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
@@ -234,120 +234,6 @@ def add_turn(
         models = (battle.model_a_id, battle.model_b_id)
         _add_turns(session, [NewTurn(battle_id, models, count, prompt)], claim=claim)
         return count
-
-
-@dataclass(frozen=True)
-class SideView:
-    """What the voter may see of one side of one turn."""
-
-    content: str
-    reasoning: str | None
-    error: str | None
-    status: str
-
-
-@dataclass(frozen=True)
-class TurnView:
-    """One turn as the voter sees it."""
-
-    index: int
-    prompt: str
-    status: str
-    a: SideView
-    b: SideView
-
-
-@dataclass(frozen=True)
-class BattleView:
-    """A battle as its voter sees it: model names only once voted."""
-
-    battle_id: str
-    status: str
-    turns: list[TurnView]
-    model_a: str | None
-    model_b: str | None
-    winner: str | None
-    leaked: bool
-
-    def public(self) -> dict[str, Any]:
-        """The contract's JSON shape of `GET /api/battles/{id}`."""
-        status = "streaming" if self.status == "pending" else self.status
-        return {
-            "battle_id": self.battle_id,
-            "status": status,
-            "turns": [
-                {
-                    "prompt": t.prompt,
-                    **{
-                        s: {"content": v.content, "reasoning": v.reasoning, "error": v.error}
-                        for s, v in (("a", t.a), ("b", t.b))
-                    },
-                }
-                for t in self.turns
-            ],
-            "model_a": self.model_a,
-            "model_b": self.model_b,
-            "winner": self.winner,
-        }
-
-
-def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
-    """The voter's view of their battle."""
-    with session_scope(engine) as session:
-        battle = owned_battle(session, battle_id, voter_id)
-        turns = session.exec(
-            select(Turn).where(Turn.battle_id == battle_id).order_by(col(Turn.index))
-        ).all()
-        answers = session.exec(
-            select(Answer).where(col(Answer.turn_id).in_([t.id for t in turns]))
-        ).all()
-        by_turn = {(a.turn_id, a.side): a for a in answers}
-        views = [
-            TurnView(
-                t.index,
-                t.prompt,
-                t.status,
-                *(
-                    SideView(ans.content, ans.reasoning, ans.error, ans.status)
-                    for ans in (by_turn[(t.id, s)] for s in SIDES)  # type: ignore[index]
-                ),
-            )
-            for t in turns
-        ]
-        vote = session.exec(select(Vote).where(Vote.battle_id == battle_id)).first()
-        names: tuple[str | None, str | None] = (None, None)
-        if battle.status == "voted":
-            names = _names(session, battle)
-        return BattleView(
-            battle.id,
-            _agreed_status(battle.status, views[-1].status if views else None),
-            views,
-            *names,
-            winner=vote.winner if vote else None,
-            leaked=bool(vote and vote.leaked),
-        )
-
-
-def _agreed_status(battle: str, last_turn: str | None) -> str:
-    """The battle's status as its last turn has it.
-
-    The battle row is read before its turns, statement by statement (PostgreSQL's READ COMMITTED,
-    SQLite's reads outside a write), so a turn's end or a follow-up's start can be committed in
-    between. A page rendered from the older battle row would show finished answers with the vote
-    closed and no stream to open it: the turn is the newer word.
-    """
-    if battle in ("pending", "streaming") and last_turn in ("done", "failed"):
-        return "ready" if last_turn == "done" else "failed"
-    if battle == "ready" and last_turn in ("pending", "streaming"):
-        return last_turn
-    return battle
-
-
-def _names(session: Session, battle: Battle) -> tuple[str, str]:
-    a = session.get(Endpoint, battle.model_a_id)
-    b = session.get(Endpoint, battle.model_b_id)
-    assert a is not None and b is not None
-    return a.name, b.name
 
 
 def claim_turn(engine: Engine, turn_id: int) -> bool:

@@ -29,12 +29,9 @@ from arena.store import breaker
 from arena.store.endpoints import drawable_endpoints
 from arena.store.engine import in_thread, session_scope
 from arena.store.tables import Answer, Battle, Endpoint
-from arena.upstream.providers import (
-    Delta,
-    UpstreamError,
-    stream_answer,
-    voter_message,
-)
+from arena.upstream.client import Delta
+from arena.upstream.errors import UpstreamError, voter_message
+from arena.upstream.stream import stream_answer
 
 
 class TurnRun:
@@ -176,7 +173,7 @@ class TurnRun:
             finally:
                 self.ended = TurnEnd(status)
                 self.publish(self.ended)
-                self.ctx.on_end(self)
+                self.ctx.on_end(self.battle_id)
 
     async def _moderate(self) -> None:
         """Check both answers with the moderation hook; a flagged one fails the battle."""

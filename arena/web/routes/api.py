@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from arena.battles import service as actions
-from arena.battles import store as battles
+from arena.battles import views
 from arena.battles.store import BattleError
 from arena.web.deps import BattlesDep, EngineDep, RunnerDep, VoterDep, VoterIdentityDep
 from arena.web.sse import SSE_HEADERS, encode, json_frame
@@ -66,7 +66,7 @@ async def stream_battle(battle_id: str, gen: RunnerDep, voter: VoterDep) -> Stre
 @router.get("/battles/{battle_id}")
 async def get_battle(battle_id: str, engine: EngineDep, voter: VoterDep) -> dict[str, Any]:
     """The battle as its voter may see it; model names only after the vote."""
-    view = await asyncio.to_thread(battles.battle_view, engine, battle_id=battle_id, voter_id=voter)
+    view = await asyncio.to_thread(views.battle_view, engine, battle_id=battle_id, voter_id=voter)
     return view.public()
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from sqlmodel import Session
 
 from arena.battles import service as actions
-from arena.battles import store as battles
+from arena.battles import views
 from arena.battles.events import Event, SideDone, TextEvent, TurnEnd
 from arena.battles.store import BattleError
 from arena.store.endpoints import drawable_endpoints
@@ -51,7 +51,7 @@ async def start_battle(
     try:
         battle_id = await actions.start_battle(arena, voter, prompt)
         view = await asyncio.to_thread(
-            battles.battle_view, arena.engine, battle_id=battle_id, voter_id=voter.id
+            views.battle_view, arena.engine, battle_id=battle_id, voter_id=voter.id
         )
     except BattleError as exc:
         return error_fragment(request, exc)
@@ -69,7 +69,7 @@ async def battle_page(
     """A battle, as far as it has got (a reload or a shared tab lands here)."""
     try:
         view = await asyncio.to_thread(
-            battles.battle_view, engine, battle_id=battle_id, voter_id=voter
+            views.battle_view, engine, battle_id=battle_id, voter_id=voter
         )
     except BattleError as exc:
         return error_fragment(request, exc)
@@ -133,7 +133,7 @@ async def follow_up(
     try:
         await actions.follow_up(arena, voter, battle_id, prompt)
         view = await asyncio.to_thread(
-            battles.battle_view, arena.engine, battle_id=battle_id, voter_id=voter.id
+            views.battle_view, arena.engine, battle_id=battle_id, voter_id=voter.id
         )
     except BattleError as exc:
         return error_fragment(request, exc)

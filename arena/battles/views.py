@@ -1,0 +1,127 @@
+"""What a voter may see of a battle: its turns and answers, and the names only once voted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from arena.battles.store import SIDES, owned_battle
+from arena.store.engine import session_scope
+from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote
+
+
+@dataclass(frozen=True)
+class SideView:
+    """What the voter may see of one side of one turn."""
+
+    content: str
+    reasoning: str | None
+    error: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class TurnView:
+    """One turn as the voter sees it."""
+
+    index: int
+    prompt: str
+    status: str
+    a: SideView
+    b: SideView
+
+
+@dataclass(frozen=True)
+class BattleView:
+    """A battle as its voter sees it: model names only once voted."""
+
+    battle_id: str
+    status: str
+    turns: list[TurnView]
+    model_a: str | None
+    model_b: str | None
+    winner: str | None
+    leaked: bool
+
+    def public(self) -> dict[str, Any]:
+        """The contract's JSON shape of `GET /api/battles/{id}`."""
+        status = "streaming" if self.status == "pending" else self.status
+        return {
+            "battle_id": self.battle_id,
+            "status": status,
+            "turns": [
+                {
+                    "prompt": t.prompt,
+                    **{
+                        s: {"content": v.content, "reasoning": v.reasoning, "error": v.error}
+                        for s, v in (("a", t.a), ("b", t.b))
+                    },
+                }
+                for t in self.turns
+            ],
+            "model_a": self.model_a,
+            "model_b": self.model_b,
+            "winner": self.winner,
+        }
+
+
+def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
+    """The voter's view of their battle."""
+    with session_scope(engine) as session:
+        battle = owned_battle(session, battle_id, voter_id)
+        turns = session.exec(
+            select(Turn).where(Turn.battle_id == battle_id).order_by(col(Turn.index))
+        ).all()
+        answers = session.exec(
+            select(Answer).where(col(Answer.turn_id).in_([t.id for t in turns]))
+        ).all()
+        by_turn = {(a.turn_id, a.side): a for a in answers}
+        views = [
+            TurnView(
+                t.index,
+                t.prompt,
+                t.status,
+                *(
+                    SideView(ans.content, ans.reasoning, ans.error, ans.status)
+                    for ans in (by_turn[(t.id, s)] for s in SIDES)  # type: ignore[index]
+                ),
+            )
+            for t in turns
+        ]
+        vote = session.exec(select(Vote).where(Vote.battle_id == battle_id)).first()
+        names: tuple[str | None, str | None] = (None, None)
+        if battle.status == "voted":
+            names = _names(session, battle)
+        return BattleView(
+            battle.id,
+            _agreed_status(battle.status, views[-1].status if views else None),
+            views,
+            *names,
+            winner=vote.winner if vote else None,
+            leaked=bool(vote and vote.leaked),
+        )
+
+
+def _agreed_status(battle: str, last_turn: str | None) -> str:
+    """The battle's status as its last turn has it.
+
+    The battle row is read before its turns, statement by statement (PostgreSQL's READ COMMITTED,
+    SQLite's reads outside a write), so a turn's end or a follow-up's start can be committed in
+    between. A page rendered from the older battle row would show finished answers with the vote
+    closed and no stream to open it: the turn is the newer word.
+    """
+    if battle in ("pending", "streaming") and last_turn in ("done", "failed"):
+        return "ready" if last_turn == "done" else "failed"
+    if battle == "ready" and last_turn in ("pending", "streaming"):
+        return last_turn
+    return battle
+
+
+def _names(session: Session, battle: Battle) -> tuple[str, str]:
+    a = session.get(Endpoint, battle.model_a_id)
+    b = session.get(Endpoint, battle.model_b_id)
+    assert a is not None and b is not None
+    return a.name, b.name
