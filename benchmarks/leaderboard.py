@@ -26,7 +26,7 @@ from arena.core.settings import Settings
 from arena.store.engine import make_engine, migrate
 from arena.store.tables import Battle, Endpoint, Vote, utcnow
 from arena.votes.cache import VoteCache
-from arena.votes.leaderboard import LeaderboardOptions, compute_payload, ranking_config
+from arena.votes.board import LeaderboardOptions, compute_payload, ranking_config
 from benchmarks._harness import arena_process, percentile
 
 WINNERS = ["model_a", "model_b", "tie", "tie (bothbad)"]

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from arena.admin.testing import KeyInfo, explain
-from arena.upstream.errors import UpstreamError
+from arena.upstream.failures import UpstreamError
 from tests.admin_client import AUTH, htmx, login
 from tests.fake_openai import Behavior, FakeOpenAI, closed_port_url
 

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 
 from arena.store.engine import make_engine
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
-from arena.upstream.errors import voter_message
+from arena.upstream.failures import voter_message
 from tests.conftest import MODELS
 from tests.fake_openai import Behavior, FakeOpenAI, closed_port_url, default_reply, tokenize
 from tests.servers import ThreadedServer

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from arena.store.engine import make_engine, migrate
 from arena.store.tables import LeaderboardCache, utcnow
-from arena.votes.leaderboard import LeaderboardOptions, _store
+from arena.votes.board import LeaderboardOptions, _store
 from tests.conftest import MODELS, read_events
 from tests.fake_openai import Behavior, FakeOpenAI
 

@@ -18,7 +18,7 @@ from arena.store.endpoints import resolve_api_key
 from arena.store.keys import KeyCipher, redact
 from arena.store.tables import Endpoint
 from arena.upstream.client import CallParams, Delta, build_messages, make_client
-from arena.upstream.errors import UpstreamError
+from arena.upstream.failures import UpstreamError
 from arena.upstream.stream import stream_answer
 
 TEST_PROMPT = "Say hello and name one colour, in one short sentence."

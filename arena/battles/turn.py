@@ -30,7 +30,7 @@ from arena.store.endpoints import drawable_endpoints
 from arena.store.engine import in_thread, session_scope
 from arena.store.tables import Answer, Battle, Endpoint
 from arena.upstream.client import Delta
-from arena.upstream.errors import UpstreamError, voter_message
+from arena.upstream.failures import UpstreamError, voter_message
 from arena.upstream.stream import stream_answer
 
 

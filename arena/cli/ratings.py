@@ -24,7 +24,7 @@ def _anchor(value: str | None) -> tuple[str, float] | None:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
-    from arena.votes.leaderboard import LeaderboardOptions, load_votes, ranking_config
+    from arena.votes.board import LeaderboardOptions, load_votes, ranking_config
 
     if args.battles:
         report = load_battles(args.battles, anony_only=not args.all, category=args.category)

@@ -19,9 +19,9 @@ from openai import AsyncOpenAI
 
 from arena.core.rules import Timeouts
 from arena.upstream.client import CallParams, Delta, Finish
-from arena.upstream.errors import UpstreamError, classify, timed_out
+from arena.upstream.eventstream import sse_json
+from arena.upstream.failures import UpstreamError, classify, timed_out
 from arena.upstream.reasoning import ThinkSplitter
-from arena.upstream.sse import sse_json
 
 
 async def stream_answer(

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from arena.core.settings import Settings, load_settings
-from arena.web import errors
+from arena.web import handlers
 from arena.web.assets import WEB
 from arena.web.lifespan import lifespan_for
 from arena.web.routes import admin_api, admin_pages, api, leaderboard, pages
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
-    errors.install(app)
+    handlers.install(app)
     for module in (api, leaderboard, pages, admin_api, admin_pages):
         app.include_router(module.router)
     return app

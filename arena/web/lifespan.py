@@ -26,9 +26,9 @@ from arena.store.engine import make_engine, migrate, startup_lock
 from arena.store.keys import KeyCipher, make_decrypt
 from arena.store.secret import shared_secret
 from arena.upstream.moderation import Moderator
+from arena.votes.board import ranking_config
+from arena.votes.board import refresher as leaderboard_refresher
 from arena.votes.cache import VoteCache
-from arena.votes.leaderboard import ranking_config
-from arena.votes.leaderboard import refresher as leaderboard_refresher
 from arena.web.assets import WEB
 from arena.web.state import AdminKeys, ArenaState
 

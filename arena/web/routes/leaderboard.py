@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from arena.votes.leaderboard import LeaderboardOptions, cached_leaderboard
+from arena.votes.board import LeaderboardOptions, cached_leaderboard
 from arena.votes.tags import CATEGORIES
 from arena.web.charts import heatmap, interval_chart
 from arena.web.deps import SettingsDep

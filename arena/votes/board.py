@@ -31,7 +31,7 @@ from arena.votes.version import votes_version
 from ratings import Battles, compute_leaderboard
 from ratings.formats import to_json_dict
 
-log = logging.getLogger("arena.votes.leaderboard")
+log = logging.getLogger("arena.votes.board")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx2
 import openai
 
-from arena.upstream.errors import UpstreamError
+from arena.upstream.failures import UpstreamError
 
 MAX_EVENT = 16 << 20  # bytes in one line, or one event, of an upstream's event stream
 
