@@ -23,8 +23,8 @@ from arena.battles.events import (
 from arena.battles.saves import SideState, save_end
 from arena.battles.store import (
     SIDES,
+    seat_replacement,
 )
-from arena.matchmaking.policy import draw_replacement
 from arena.store import breaker
 from arena.store.endpoints import drawable_endpoints
 from arena.store.engine import in_thread, session_scope
@@ -279,16 +279,13 @@ class TurnRun:
             st.tried.add(st.endpoint_id)
             exclude = st.tried | {battle.model_a_id, battle.model_b_id}
             candidates = [(e.id, e.weight) for e in drawable_endpoints(session) if e.id]
-            new_id = draw_replacement(candidates, exclude, self.ctx.rng)
+            new_id = seat_replacement(
+                session, self.battle_id, side, candidates, exclude, self.ctx.rng
+            )
             if new_id is None:
                 return False
             endpoint = session.get(Endpoint, new_id)
             assert endpoint is not None
-            if side == "a":
-                battle.model_a_id = new_id
-            else:
-                battle.model_b_id = new_id
-            session.add(battle)
             st.endpoint_id = new_id
             st.params = self.ctx.upstreams.params_for(endpoint)
             # The newcomer gets its own system prompt in front of the same conversation.

@@ -90,14 +90,19 @@ def load_votes(
             int(i or 0): str(n)
             for i, n in conn.execute(select(col(Endpoint.id), col(Endpoint.name)))
         }
-    mask = np.ones(len(snap.votes), dtype=bool)
-    if opts.category:
-        mask = (snap.categories & CATEGORY_BIT.get(opts.category, 0)) != 0
     v = snap.votes
+    # A vote that pits a model against itself cannot be ranked; it must not stop the board.
+    valid = v.a != v.b
+    mask = valid.copy()
+    if opts.category:
+        mask &= (snap.categories & CATEGORY_BIT.get(opts.category, 0)) != 0
     votes = VoteColumns(
         v.a[mask], v.b[mask], v.outcome[mask], v.voter[mask], v.ip[mask], v.prompt[mask]
     )
     keep, left_out = apply_hygiene(votes, rules)
+    if broken := int((~valid).sum()):
+        log.warning("%d counted votes pit a model against itself; they are left out", broken)
+        left_out["self_paired"] = broken
     ids = np.array(sorted(names), dtype=np.int64)
     battles = Battles.from_arrays(
         [names[int(i)] for i in ids],
