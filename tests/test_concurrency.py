@@ -85,7 +85,7 @@ def test_no_transaction_is_held_while_upstreams_stream(arena_server: Any, fake: 
         fake.wait_for(
             lambda: sum(r.outcome == "stalled" for r in fake.chat_requests) == 8, timeout=20
         )
-        engine = srv.server.config.app.state.engine
+        engine = srv.server.config.app.state.arena.engine
         held = []
         for _ in range(40):
             held.append(engine.pool.checkedout())
@@ -236,5 +236,5 @@ def test_a_stopped_worker_leaves_no_connection_open(arena_server: Any) -> None:
         ):
             assert c.get("/api/leaderboard").status_code == 200  # an entry to keep current
             time.sleep(0.2)  # the refresher now runs in a thread most of the time
-        pool = srv.app.state.engine.pool
+        pool = srv.app.state.arena.engine.pool
         assert (pool.checkedin(), pool.checkedout()) == (0, 0)

@@ -70,7 +70,7 @@ def test_real_battle(
             time.sleep(0.2)
         assert {m["model"] for m in board["models"]} == names
         assert board["models"][0]["model"] == vote["model_a"]
-        with Session(srv.app.state.engine) as session:
+        with Session(srv.app.state.arena.engine) as session:
             rows = session.exec(select(Answer)).all()
             names_by_id = {e.id: e.name for e in session.exec(select(Endpoint)).all()}
     with capsys.disabled():
