@@ -10,24 +10,25 @@ that a later `arena serve` on the same database does not draw models that are go
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlmodel import select
+from arena.cli.serve import add_listen_options, run_server
 
-from arena.core.settings import load_settings
-from arena.store.endpoints import EndpointIn
-from arena.store.engine import make_engine, migrate, session_scope
-from arena.store.tables import Endpoint, utcnow
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
-log = logging.getLogger("arena.cli.demo")
 DEMO_DATABASE = "sqlite:///./arena-demo.db"
 
 
-def register(engine: Engine, endpoints: list[dict[str, Any]]) -> list[str]:
+def add_endpoints(engine: Engine, endpoints: list[dict[str, Any]]) -> list[str]:
     """Add or update the demo endpoints (enabled), leaving every other model as it is."""
+    from sqlmodel import select
+
+    from arena.store.endpoints import EndpointIn
+    from arena.store.engine import session_scope
+    from arena.store.tables import Endpoint, utcnow
+
     names = []
     with session_scope(engine) as session:
         for fields in endpoints:
@@ -45,10 +46,15 @@ def register(engine: Engine, endpoints: list[dict[str, Any]]) -> list[str]:
     return names
 
 
-def disable(engine: Engine, names: list[str]) -> None:
+def disable_endpoints(engine: Engine, names: list[str]) -> None:
     """Disable the demo endpoints (their servers are gone)."""
+    from sqlmodel import col, select
+
+    from arena.store.engine import session_scope
+    from arena.store.tables import Endpoint
+
     with session_scope(engine) as session:
-        for row in session.exec(select(Endpoint).where(Endpoint.name.in_(names))).all():  # type: ignore[attr-defined]
+        for row in session.exec(select(Endpoint).where(col(Endpoint.name).in_(names))).all():
             row.enabled = False
             session.add(row)
 
@@ -56,7 +62,8 @@ def disable(engine: Engine, names: list[str]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Start the local servers, register them, serve the arena until Ctrl-C."""
     from arena.cli.local_models import DEFAULT_SPECS, LocalServers, available
-    from arena.cli.main import run_server
+    from arena.core.settings import load_settings
+    from arena.store.engine import make_engine, migrate
     from arena.web.app import create_app
 
     if not available():
@@ -71,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     migrate(engine)
     print("arena demo: starting two llama.cpp servers (Gemma 3 270M)…", flush=True)
     with LocalServers(DEFAULT_SPECS) as servers:
-        names = register(engine, servers.endpoints())
+        names = add_endpoints(engine, servers.endpoints())
         print(
             f"arena demo: models {', '.join(names)} are up; the arena is on "
             f"http://{args.host}:{args.port}/ (Ctrl-C stops everything)",
@@ -80,15 +87,13 @@ def run(args: argparse.Namespace) -> int:
         try:
             run_server(create_app(settings), args)
         finally:
-            disable(engine, names)
+            disable_endpoints(engine, names)
             engine.dispose()
     return 0
 
 
-def register_cli(sub: Any) -> None:
+def register(sub: Any) -> None:
     """Add `demo` to the CLI."""
     p = sub.add_parser("demo", help="serve the arena with two real local models (no API keys)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--log-level", default="info")
+    add_listen_options(p)
     p.set_defaults(func=run)

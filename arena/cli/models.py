@@ -1,84 +1,28 @@
-"""`arena models …` and `arena votes …`: the admin's work from a terminal, on the same database.
+"""`arena models …`: the admin's work on model endpoints from a terminal, on the same database.
 
 The commands call the same functions as the admin API and pages (`arena.admin.*`), so a model
-added, edited or tested here behaves exactly as one handled in the browser.
+added, edited or tested here behaves exactly as one handled in the browser. Each command imports
+the admin, the store and the upstream client when it runs, so that building the parser (every
+`arena …`, `--help` included) loads none of them.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
-import sys
-from collections.abc import Callable, Iterator
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from arena.cli.common import Handler, admin_command, cipher_for, database, transaction
 
-from arena.admin import AdminError, crud, review
-from arena.admin.presets import PRESETS
-from arena.admin.testing import probe_endpoint, probe_params, probe_timeouts
-from arena.core.settings import Settings, load_settings
-from arena.store.engine import make_engine, migrate, session_scope
-from arena.store.keys import KeyCipher
-
-Handler = Callable[[argparse.Namespace], int]
-
-
-def open_db(settings: Settings | None = None) -> Engine:
-    """The arena's database, migrated to the current schema (the caller disposes of it)."""
-    engine = make_engine((settings or load_settings()).database_url)
-    migrate(engine)
-    return engine
-
-
-@contextlib.contextmanager
-def database(settings: Settings | None = None) -> Iterator[Engine]:
-    """`open_db` for one command: the engine and its connections are closed afterwards."""
-    engine = open_db(settings)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-@contextlib.contextmanager
-def transaction(settings: Settings | None = None) -> Iterator[Session]:
-    """One short transaction on the arena's database."""
-    with database(settings) as engine, session_scope(engine) as session:
-        yield session
-
-
-def cipher_for(engine: Engine, settings: Settings) -> KeyCipher | None:
-    """The cipher of stored keys; None without a secret (production without ARENA_SECRET_KEY)."""
-    from arena.store.secret import shared_secret
-
-    try:
-        return KeyCipher(shared_secret(engine, settings))
-    except RuntimeError:
-        return None
-
-
-def admin_command(func: Handler) -> Handler:
-    """Report an AdminError as `arena: error: …` with exit status 2, like other CLI errors."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except AdminError as exc:
-            print(f"arena: error: {exc.detail}", file=sys.stderr)
-            return 2
-
-    return run
-
-
-# --- models ---------------------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def _list(args: argparse.Namespace) -> int:
+    from arena.admin import crud, review
+    from arena.core.settings import load_settings
+    from arena.store.engine import session_scope
+
     settings = load_settings()
     with database(settings) as engine, session_scope(engine) as session:
         cipher = cipher_for(engine, settings)
@@ -114,6 +58,8 @@ def _list(args: argparse.Namespace) -> int:
 
 def _fields(args: argparse.Namespace) -> dict[str, Any]:
     """The endpoint fields given on the command line (unset options are left out)."""
+    from arena.admin import AdminError, crud
+
     fields: dict[str, Any] = {
         k: v
         for k, v in vars(args).items()
@@ -131,6 +77,8 @@ def _fields(args: argparse.Namespace) -> dict[str, Any]:
 
 @admin_command
 def _add(args: argparse.Namespace) -> int:
+    from arena.admin import crud
+
     fields = _fields(args)
     if args.preset:
         fields["preset"] = args.preset
@@ -145,6 +93,8 @@ def _add(args: argparse.Namespace) -> int:
 
 @admin_command
 def _edit(args: argparse.Namespace) -> int:
+    from arena.admin import AdminError, crud
+
     fields = _fields(args)
     fields.pop("name", None)
     if not fields:
@@ -157,12 +107,35 @@ def _edit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _simple(action: Callable[..., Any], done: str) -> Handler:
+# The one-word changes: `arena models <command> NAME` prints "<done> NAME".
+_CHANGES = {
+    "enable": "enabled",
+    "disable": "disabled",
+    "unpause": "unpaused",
+    "restore": "restored",
+}
+
+
+def _change(session: Session, command: str, name: str) -> None:
+    """Apply one of the `_CHANGES` to the endpoint called name."""
+    from arena.admin import crud
+
+    if command in ("enable", "disable"):
+        crud.set_enabled(session, name=name, enabled=command == "enable")
+    elif command == "unpause":
+        crud.unpause(session, name=name)
+    elif command == "restore":
+        crud.set_retired(session, name=name, retired=False)
+    else:
+        raise LookupError(f"unknown change {command!r}")
+
+
+def _simple(command: str) -> Handler:
     @admin_command
     def run(args: argparse.Namespace) -> int:
         with transaction() as session:
-            action(session, name=args.name)
-        print(f"{done} {args.name}")
+            _change(session, command, args.name)
+        print(f"{_CHANGES[command]} {args.name}")
         return 0
 
     return run
@@ -170,6 +143,8 @@ def _simple(action: Callable[..., Any], done: str) -> Handler:
 
 @admin_command
 def _retire(args: argparse.Namespace) -> int:
+    from arena.admin import crud
+
     with transaction() as session:
         if args.delete:
             result = crud.remove(session, name=args.name)
@@ -185,6 +160,13 @@ def _retire(args: argparse.Namespace) -> int:
 
 @admin_command
 def _test(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from arena.admin import crud
+    from arena.admin.testing import probe_endpoint, probe_params, probe_timeouts
+    from arena.core.settings import load_settings
+    from arena.store.engine import session_scope
+
     settings = load_settings()
     with database(settings) as engine, session_scope(engine) as session:
         cipher = cipher_for(engine, settings)
@@ -211,6 +193,8 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _presets(args: argparse.Namespace) -> int:
+    from arena.admin.presets import PRESETS
+
     for p in PRESETS.values():
         print(f"{p.key:<22} {p.base_url}")
         print(f"{'':<22} {p.label}. {p.hint}")
@@ -231,85 +215,17 @@ def _endpoint_options(p: argparse.ArgumentParser, *, adding: bool) -> None:
     p.add_argument("--license")
     p.add_argument("--aliases", help="comma-separated names to look for in answers")
     if adding:
+        # The parser needs the presets' keys for `choices`; presets.py is plain data (dataclasses
+        # and the admin's error class), so this import costs the parser next to nothing.
+        from arena.admin.presets import PRESETS
+
         p.add_argument("--disabled", dest="enabled", action="store_false", default=None)
         p.add_argument("--preset", choices=sorted(PRESETS), help="fill base URL and key variable")
         p.add_argument("--thinking", choices=["on", "off"], help="with a preset that can switch it")
 
 
-# --- votes ----------------------------------------------------------------------------------------
-
-
-def _tristate(value: str | None) -> bool | None:
-    return None if value in (None, "any") else value == "yes"
-
-
-@admin_command
-def _votes_list(args: argparse.Namespace) -> int:
-    filters = review.VoteFilter(
-        args.model,
-        args.since,
-        args.until,
-        _tristate(args.flagged),
-        _tristate(args.excluded),
-        args.limit,
-        0,
-    )
-    with transaction() as session:
-        votes = review.list_votes(session, filters)
-    for v in votes:
-        marks = ("  [flagged]" if v.leaked else "") + (
-            f"  [excluded: {v.exclude_reason}]" if v.excluded else ""
-        )
-        prompt = v.turns[0].prompt.replace("\n", " ")[:60] if v.turns else ""
-        print(
-            f"{v.battle_id}  {v.voted_at:%Y-%m-%d %H:%M}  {v.model_a} vs {v.model_b}: "
-            f"{v.winner}{marks}  «{prompt}»"
-        )
-    if not votes:
-        print("no votes match")
-    return 0
-
-
-def _set_excluded(excluded: bool) -> Handler:
-    @admin_command
-    def run(args: argparse.Namespace) -> int:
-        with transaction() as session:
-            review.set_excluded(
-                session,
-                battle_id=args.battle_id,
-                excluded=excluded,
-                reason=getattr(args, "reason", None),
-                count_leaked=load_settings().count_leaked_votes,
-            )
-        print(f"{'excluded' if excluded else 'included'} the vote on {args.battle_id}")
-        return 0
-
-    return run
-
-
-def register_votes(sub: Any) -> None:
-    """Add `votes list | exclude | include` to the CLI."""
-    votes = sub.add_parser("votes", help="review votes: list, exclude spam, include again")
-    vsub = votes.add_subparsers(dest="votes_command", required=True)
-    p = vsub.add_parser("list", help="recent votes, newest first")
-    p.add_argument("--model")
-    p.add_argument("--since", type=date.fromisoformat, help="first day, YYYY-MM-DD")
-    p.add_argument("--until", type=date.fromisoformat, help="last day, YYYY-MM-DD")
-    p.add_argument("--flagged", choices=["yes", "no", "any"], help="a model's name leaked")
-    p.add_argument("--excluded", choices=["yes", "no", "any"])
-    p.add_argument("--limit", type=int, default=50)
-    p.set_defaults(func=_votes_list)
-    p = vsub.add_parser("exclude", help="leave a vote out of the leaderboard")
-    p.add_argument("battle_id")
-    p.add_argument("--reason", required=True)
-    p.set_defaults(func=_set_excluded(True))
-    p = vsub.add_parser("include", help="count an excluded vote again")
-    p.add_argument("battle_id")
-    p.set_defaults(func=_set_excluded(False))
-
-
 def register(sub: Any) -> None:
-    """Add `models` (and `votes`) with their subcommands to the CLI."""
+    """Add `models` with its subcommands to the CLI."""
     models = sub.add_parser("models", help="manage model endpoints")
     msub = models.add_subparsers(dest="models_command", required=True)
 
@@ -327,15 +243,10 @@ def register(sub: Any) -> None:
     _endpoint_options(p, adding=False)
     p.set_defaults(func=_edit)
 
-    for name, action, done in (
-        ("enable", lambda s, name: crud.set_enabled(s, name=name, enabled=True), "enabled"),
-        ("disable", lambda s, name: crud.set_enabled(s, name=name, enabled=False), "disabled"),
-        ("unpause", crud.unpause, "unpaused"),
-        ("restore", lambda s, name: crud.set_retired(s, name=name, retired=False), "restored"),
-    ):
-        p = msub.add_parser(name, help=f"{name} a model endpoint")
+    for command in _CHANGES:
+        p = msub.add_parser(command, help=f"{command} a model endpoint")
         p.add_argument("name")
-        p.set_defaults(func=_simple(action, done))
+        p.set_defaults(func=_simple(command))
 
     p = msub.add_parser("retire", help="never draw a model again; its battles and votes stay")
     p.add_argument("name")
@@ -349,5 +260,3 @@ def register(sub: Any) -> None:
 
     p = msub.add_parser("presets", help="list the provider presets for `add --preset`")
     p.set_defaults(func=_presets)
-
-    register_votes(sub)

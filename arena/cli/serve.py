@@ -1,0 +1,53 @@
+"""`arena serve`, and the uvicorn launcher that `arena demo` shares."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_listen_options(p: argparse.ArgumentParser) -> None:
+    """--host, --port and --log-level, the options of every command that runs the server."""
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--log-level", default="info")
+
+
+def run_server(app: Any, args: argparse.Namespace, *, workers: int = 1) -> None:
+    """uvicorn with the arena's choices; `app` is an app, or an import string for workers."""
+    import uvicorn
+
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=workers,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=5,
+        # Which proxy headers to trust is the arena's setting (trusted_proxy_headers), not
+        # uvicorn's default of believing X-Forwarded-For from localhost.
+        proxy_headers=False,
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the arena web server until Ctrl-C."""
+    if args.workers > 1:
+        # Each worker process builds its own app from the same settings (arena/asgi.py).
+        run_server("arena.asgi:app", args, workers=args.workers)
+    else:
+        from arena.core.settings import load_settings
+        from arena.web.app import create_app
+
+        run_server(create_app(load_settings()), args)
+    return 0
+
+
+def register(sub: Any) -> None:
+    """Add `serve` to the CLI."""
+    p = sub.add_parser("serve", help="run the arena web server")
+    add_listen_options(p)
+    p.add_argument(
+        "--workers", type=int, default=1, help="worker processes (all share the database)"
+    )
+    p.set_defaults(func=serve)
