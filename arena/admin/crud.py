@@ -1,13 +1,14 @@
-"""Model endpoints for the admin: parse requests, add, edit, enable, retire, unpause, describe.
+"""Model endpoints for the admin: parse requests, add, edit, enable, retire, unpause.
 
 Keyword-only functions over a session; each raises `AdminError` with a status and a message a
 person can act on, before anything is written, so a refused request leaves nothing half-saved.
+How an endpoint is shown (state, key status, the public JSON) is in `arena.admin.describe`;
+its names are re-exported here because the CLI calls them as `crud.public`, `crud.all_keys`.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -16,17 +17,53 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from arena.admin import AdminError
+from arena.admin.describe import (
+    EDITABLE,
+    all_keys,
+    describe,
+    key_status,
+    known_keys,
+    public,
+    state,
+    stored_key,
+)
 from arena.admin.presets import apply_preset
-from arena.store.endpoints import EndpointIn, EndpointPatch
-from arena.store.keys import KeyCipher, KeyDecryptError, mask, redact
-from arena.store.tables import Answer, Battle, Endpoint, EndpointBase, Vote, utcnow
+from arena.store.endpoint_models import EndpointCreate, EndpointUpdate
+from arena.store.keys import KeyCipher
+from arena.store.tables import Answer, Battle, Endpoint, Vote, utcnow
 from arena.votes.version import bump_votes_version
 
 NO_SECRET_MESSAGE = (
     "Typed API keys are stored encrypted with ARENA_SECRET_KEY, which is not set: set it (any "
     "string of at least 32 characters) and restart, or name an environment variable in api_key_env."
 )
-EDITABLE = tuple(EndpointBase.model_fields)
+
+
+__all__ = [
+    "EDITABLE",
+    "NO_SECRET_MESSAGE",
+    "all_keys",
+    "battle_count",
+    "create",
+    "describe",
+    "edit",
+    "find",
+    "key_status",
+    "known_keys",
+    "list_endpoints",
+    "parse_edit",
+    "parse_new",
+    "public",
+    "remove",
+    "set_enabled",
+    "set_retired",
+    "set_weight",
+    "state",
+    "stored_key",
+    "unpause",
+    "update",
+    "validation_message",
+]
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -48,7 +85,7 @@ def _optional(raw: Mapping[str, Any], key: str, kind: type) -> Any:
     return value
 
 
-def parse_new(raw: Mapping[str, Any]) -> tuple[EndpointIn, str | None]:
+def parse_new(raw: Mapping[str, Any]) -> tuple[EndpointCreate, str | None]:
     """A new endpoint from a request's fields (+ `preset`, `thinking`, `api_key`), validated."""
     if not isinstance(raw, Mapping):
         raise AdminError(422, "the body must be a JSON object of endpoint fields")
@@ -60,14 +97,14 @@ def parse_new(raw: Mapping[str, Any]) -> tuple[EndpointIn, str | None]:
         fields.pop(key, None)
     fields = apply_preset(fields, preset or None, thinking=thinking, typed_key=api_key is not None)
     try:
-        return EndpointIn.model_validate(fields), api_key
+        return EndpointCreate.model_validate(fields), api_key
     except ValidationError as exc:
         raise AdminError(422, validation_message(exc)) from None
 
 
 def parse_edit(
     endpoint: Endpoint, raw: Mapping[str, Any]
-) -> tuple[EndpointIn, bool | None, str | None, bool]:
+) -> tuple[EndpointCreate, bool | None, str | None, bool]:
     """A partial edit merged into the endpoint and validated as a whole.
 
     Returns (fields, retired, new api key, clear the stored key). `"api_key": null` or `""`
@@ -88,11 +125,11 @@ def parse_edit(
         clear_key = api_key is None
         del fields["api_key"]
     try:
-        patch = EndpointPatch.model_validate(fields)
+        patch = EndpointUpdate.model_validate(fields)
         changes = patch.model_dump(exclude_unset=True)
         retired = changes.pop("retired", None)
         current = {k: getattr(endpoint, k) for k in EDITABLE}
-        item = EndpointIn.model_validate({**current, **changes})
+        item = EndpointCreate.model_validate({**current, **changes})
     except ValidationError as exc:
         raise AdminError(422, validation_message(exc)) from None
     return item, retired, api_key, clear_key
@@ -120,7 +157,7 @@ def _store_key(endpoint: Endpoint, api_key: str, cipher: KeyCipher | None) -> No
 def create(
     session: Session,
     *,
-    item: EndpointIn,
+    item: EndpointCreate,
     api_key: str | None = None,
     cipher: KeyCipher | None = None,
     source: str = "api",
@@ -143,7 +180,7 @@ def update(
     session: Session,
     *,
     endpoint: Endpoint,
-    item: EndpointIn,
+    item: EndpointCreate,
     retired: bool | None = None,
     api_key: str | None = None,
     clear_key: bool = False,
@@ -236,88 +273,6 @@ def remove(session: Session, *, name: str) -> Literal["retired", "deleted"]:
         return "retired"
     session.delete(endpoint)
     return "deleted"
-
-
-def state(endpoint: Endpoint) -> str:
-    """retired | disabled | paused | enabled."""
-    if endpoint.retired:
-        return "retired"
-    if not endpoint.enabled:
-        return "disabled"
-    if endpoint.paused_until is not None and endpoint.paused_until > utcnow():
-        return "paused"
-    return "enabled"
-
-
-def stored_key(endpoint: Endpoint, cipher: KeyCipher | None) -> str | None:
-    """The decrypted stored key (for calls and redaction only), None when none or unreadable."""
-    if not endpoint.api_key_encrypted or cipher is None:
-        return None
-    try:
-        return cipher.decrypt(endpoint.api_key_encrypted)
-    except KeyDecryptError:
-        return None
-
-
-def known_keys(endpoint: Endpoint, cipher: KeyCipher | None) -> list[str]:
-    """Every key this endpoint could send: what to scrub from anything shown."""
-    keys = [os.environ.get(endpoint.api_key_env, "") if endpoint.api_key_env else ""]
-    keys.append(stored_key(endpoint, cipher) or "")
-    return [k for k in keys if k]
-
-
-def key_status(endpoint: Endpoint, cipher: KeyCipher | None) -> dict[str, Any]:
-    """Where the key comes from, masked: never the key itself."""
-    env = endpoint.api_key_env
-    env_set = bool(os.environ.get(env)) if env else False
-    stored = stored_key(endpoint, cipher)
-    if endpoint.api_key_encrypted:
-        shown = mask(stored) if stored else "•••• (unreadable with the current ARENA_SECRET_KEY)"
-    else:
-        shown = None
-    in_use = "env" if env_set else ("stored" if stored else "none")
-    return {"env": env, "env_set": env_set if env else None, "stored": shown, "in_use": in_use}
-
-
-def all_keys(session: Session, cipher: KeyCipher | None) -> list[str]:
-    """Every key any endpoint could send: what to scrub from upstream words before showing them."""
-    return [k for e in list_endpoints(session) for k in known_keys(e, cipher)]
-
-
-def public(
-    endpoint: Endpoint,
-    *,
-    cipher: KeyCipher | None,
-    votes: Mapping[str, int] | None = None,
-    secrets: Sequence[str] = (),
-) -> dict[str, Any]:
-    """An endpoint as the admin API shows it: fields, state, key status, breaker, vote counts.
-
-    The breaker's last error is upstream text: it is scrubbed of this endpoint's keys and of
-    `secrets` (pass `all_keys`, since a provider may quote any key).
-    """
-    data = {k: getattr(endpoint, k) for k in EDITABLE}
-    last_error = endpoint.last_error
-    if last_error:
-        last_error = redact(last_error, [*known_keys(endpoint, cipher), *secrets])
-    data.update(
-        id=endpoint.id,
-        state=state(endpoint),
-        retired=endpoint.retired,
-        source=endpoint.source,
-        api_key=key_status(endpoint, cipher),
-        breaker={
-            "consecutive_failures": endpoint.consecutive_failures,
-            "paused_until": endpoint.paused_until.isoformat() if endpoint.paused_until else None,
-            "paused": state(endpoint) == "paused",
-            "last_error": last_error,
-        },
-        created_at=endpoint.created_at.isoformat(),
-        updated_at=endpoint.updated_at.isoformat(),
-    )
-    if votes is not None:
-        data["votes"] = dict(votes)
-    return data
 
 
 def edit(session: Session, *, name: str, raw: Mapping[str, Any], cipher: KeyCipher | None) -> None:

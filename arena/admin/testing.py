@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from arena.admin.crud import stored_key
+from arena.admin.describe import stored_key
 from arena.admin.presets import MODEL_STUDIO_REGIONS
 from arena.core.rules import Timeouts
 from arena.core.settings import Settings

@@ -8,89 +8,37 @@ the UI or with the CLI.
 
 from __future__ import annotations
 
-import math
 import os
 import tomllib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from arena.store.endpoint_models import EndpointCreate, EndpointUpdate, check_base_url
 from arena.store.engine import session_scope
 from arena.store.tables import Endpoint, utcnow
 
+# The old names: the models file loader, the CLI and the admin all validate with these.
+EndpointIn = EndpointCreate
+EndpointPatch = EndpointUpdate
 
-def check_base_url(value: str) -> str:
-    """An http(s) URL with a host, without its trailing slash; ValueError otherwise."""
-    parsed = urlparse(value.strip())
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value.strip():
-        raise ValueError("base_url must be an http(s) URL such as https://host/v1")
-    return value.strip().rstrip("/")
-
-
-class EndpointIn(BaseModel):
-    """A model endpoint as the file, the UI, the CLI and the API all describe it."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f/]+$")
-    base_url: str = Field(min_length=1, max_length=500)
-    model: str = Field(min_length=1, max_length=200)
-    api_key_env: str | None = Field(
-        default=None, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"
-    )
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    top_p: float | None = Field(default=None, gt=0, le=1)
-    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
-    system_prompt: str | None = Field(default=None, max_length=20_000)
-    extra_body: dict[str, Any] = Field(default_factory=dict)
-    weight: float = Field(default=1.0, ge=0)
-    enabled: bool = True
-    organization: str | None = Field(default=None, max_length=200)
-    license: str | None = Field(default=None, max_length=200)
-    aliases: list[str] = Field(default_factory=list)
-
-    @field_validator("base_url")
-    @classmethod
-    def _valid_url(cls, value: str) -> str:
-        return check_base_url(value)
-
-    @field_validator("weight")
-    @classmethod
-    def _finite_weight(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("weight must be a finite number >= 0")
-        return value
-
-
-class EndpointPatch(BaseModel):
-    """A partial update of an endpoint (admin API PATCH)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    base_url: str | None = None
-    model: str | None = Field(default=None, min_length=1, max_length=200)
-    api_key_env: str | None = Field(default=None, max_length=100)
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    top_p: float | None = Field(default=None, gt=0, le=1)
-    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
-    system_prompt: str | None = Field(default=None, max_length=20_000)
-    extra_body: dict[str, Any] | None = None
-    weight: float | None = Field(default=None, ge=0)
-    enabled: bool | None = None
-    retired: bool | None = None
-    organization: str | None = Field(default=None, max_length=200)
-    license: str | None = Field(default=None, max_length=200)
-    aliases: list[str] | None = None
-
-    @field_validator("base_url")
-    @classmethod
-    def _valid_url(cls, value: str | None) -> str | None:
-        return None if value is None else check_base_url(value)
+__all__ = [
+    "EndpointCreate",
+    "EndpointIn",
+    "EndpointPatch",
+    "EndpointUpdate",
+    "ModelsFileError",
+    "check_base_url",
+    "drawable_endpoints",
+    "read_models_file",
+    "resolve_api_key",
+    "seed_endpoints",
+    "usable_models",
+]
 
 
 class ModelsFileError(ValueError):

@@ -11,7 +11,15 @@ from arena.core.settings import Settings, load_settings
 from arena.web import handlers
 from arena.web.assets import WEB
 from arena.web.lifespan import lifespan_for
-from arena.web.routes import admin_api, admin_pages, api, leaderboard, pages
+from arena.web.routes import (
+    admin_api,
+    admin_model,
+    admin_pages,
+    admin_votes,
+    api,
+    leaderboard,
+    pages,
+)
 from arena.web.security import SecurityHeaders
 from arena.web.state import arena_state
 from arena.web.voters import VoterMiddleware
@@ -35,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     handlers.install(app)
-    for module in (api, leaderboard, pages, admin_api, admin_pages):
+    # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
+    for module in (api, leaderboard, pages, admin_api, admin_pages, admin_model, admin_votes):
         app.include_router(module.router)
     return app

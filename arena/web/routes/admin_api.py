@@ -1,27 +1,29 @@
 """The admin JSON API (`/api/admin/*`, see CONTRACT.md): bearer token, models, tests, votes, export.
 
-No response ever contains an API key: endpoints are shown through `crud.public`, which reports
-where a key comes from and masks it.
+No response ever contains an API key: endpoints are answered as `EndpointPublic`, which reports
+where a key comes from and masks it. Routes parse, call `arena.admin.service` /
+`arena.admin.vote_service` (one transaction each) and answer.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine
-from sqlmodel import Session
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from arena.admin import crud, review
+from arena.admin import review, service, vote_service
 from arena.admin.export import export_lines
 from arena.admin.presets import PRESETS
-from arena.admin.testing import probe_endpoint, probe_params, probe_timeouts
-from arena.store.engine import session_scope
-from arena.store.keys import redact
+from arena.admin.testing import probe_timeouts
+from arena.store.endpoint_models import (
+    EndpointCreateRequest,
+    EndpointPublic,
+    EndpointUpdateRequest,
+    Removal,
+)
 from arena.web.admin_deps import AdminKeys, AdminKeysDep, require_api_admin
 from arena.web.deps import EngineDep, SettingsDep, SignerDep
 
@@ -44,6 +46,20 @@ NEW_MODEL_EXAMPLE = {
     "thinking": False,
 }
 
+# The bodies are documented as the typed models but parsed by `arena.admin.crud`: a preset fills
+# fields before they are checked, and refusals answer one readable `detail` line
+# ("weight: Input should be …", "colour: unknown field"), as they always have.
+CreateBody = Annotated[
+    dict[str, Any],
+    WithJsonSchema(EndpointCreateRequest.model_json_schema()),
+    Body(title="EndpointCreateRequest", examples=[NEW_MODEL_EXAMPLE]),
+]
+UpdateBody = Annotated[
+    dict[str, Any],
+    WithJsonSchema(EndpointUpdateRequest.model_json_schema()),
+    Body(title="EndpointUpdateRequest", examples=[{"weight": 2.0}]),
+]
+
 
 class ReasonIn(BaseModel):
     """Why a vote is excluded."""
@@ -52,83 +68,48 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=review.MAX_REASON)
 
 
-def endpoint_json(session: Session, name: str, keys: AdminKeys) -> dict[str, Any]:
-    """One endpoint as the API shows it, with its vote counts."""
-    endpoint = crud.find(session, name=name)
-    counts = review.vote_counts(session)
-    return crud.public(
-        endpoint,
-        cipher=keys.cipher,
-        votes=counts.get(endpoint.name),
-        secrets=crud.all_keys(session, keys.cipher),
-    )
+def ciphers(keys: AdminKeys) -> service.Ciphers:
+    """The admin's ciphers: read stored keys always, store typed ones only when allowed."""
+    return service.Ciphers(read=keys.cipher, store=keys.store_cipher)
 
 
-@router.get("/models")
-def list_models(engine: EngineDep, keys: AdminKeysDep) -> list[dict[str, Any]]:
+@router.get("/models", response_model=list[EndpointPublic])
+def list_models(engine: EngineDep, keys: AdminKeysDep) -> list[EndpointPublic]:
     """Every model endpoint: fields, state, where its key comes from (masked), breaker, votes."""
-    with session_scope(engine) as session:
-        counts = review.vote_counts(session)
-        secrets = crud.all_keys(session, keys.cipher)
-        return [
-            crud.public(e, cipher=keys.cipher, votes=counts.get(e.name), secrets=secrets)
-            for e in crud.list_endpoints(session)
-        ]
+    return service.list_models(engine, keys.cipher)
 
 
-@router.post("/models", status_code=201)
-def add_model(
-    body: Annotated[dict[str, Any], Body(examples=[NEW_MODEL_EXAMPLE])],
-    engine: EngineDep,
-    keys: AdminKeysDep,
-) -> dict[str, Any]:
+@router.post("/models", status_code=201, response_model=EndpointPublic)
+def add_model(body: CreateBody, engine: EngineDep, keys: AdminKeysDep) -> EndpointPublic:
     """Add a model. The endpoint fields, plus `preset` (fills base_url and hints), `thinking`
     (true/false, for presets that can switch it) and `api_key` (stored encrypted). 409 if taken."""
-    item, api_key = crud.parse_new(body)
-    with session_scope(engine) as session:
-        crud.create(session, item=item, api_key=api_key, cipher=keys.store_cipher, source="api")
-        return endpoint_json(session, item.name, keys)
+    return service.add_model(engine, body, ciphers(keys), source="api")
 
 
-@router.get("/models/{name}")
-def get_model(name: str, engine: EngineDep, keys: AdminKeysDep) -> dict[str, Any]:
+@router.get("/models/{name}", response_model=EndpointPublic)
+def get_model(name: str, engine: EngineDep, keys: AdminKeysDep) -> EndpointPublic:
     """One model endpoint."""
-    with session_scope(engine) as session:
-        return endpoint_json(session, name, keys)
+    return service.get_model(engine, keys.cipher, name)
 
 
-@router.patch("/models/{name}")
+@router.patch("/models/{name}", response_model=EndpointPublic)
 def edit_model(
-    name: str,
-    body: Annotated[dict[str, Any], Body(examples=[{"weight": 2.0}])],
-    engine: EngineDep,
-    keys: AdminKeysDep,
-) -> dict[str, Any]:
+    name: str, body: UpdateBody, engine: EngineDep, keys: AdminKeysDep
+) -> EndpointPublic:
     """Change some fields (not the name); `retired`, and `api_key` (null or "" clears it), too."""
-    with session_scope(engine) as session:
-        crud.edit(session, name=name, raw=body, cipher=keys.store_cipher)
-        return endpoint_json(session, name, keys)
+    return service.edit_model(engine, name, body, ciphers(keys))
 
 
-@router.delete("/models/{name}")
-def delete_model(name: str, engine: EngineDep) -> dict[str, Any]:
+@router.delete("/models/{name}", response_model=Removal)
+def delete_model(name: str, engine: EngineDep) -> Removal:
     """Retire a model that has battles (they stay, it shows as retired), else delete it."""
-    with session_scope(engine) as session:
-        result = crud.remove(session, name=name)
-    detail = (
-        f"{name} has battles, so it is retired: never drawn again, its battles and votes kept."
-        if result == "retired"
-        else f"{name} had no battles and is deleted."
-    )
-    return {"name": name, "result": result, "detail": detail}
+    return service.remove_model(engine, name)
 
 
-@router.post("/models/{name}/unpause")
-def unpause_model(name: str, engine: EngineDep, keys: AdminKeysDep) -> dict[str, Any]:
+@router.post("/models/{name}/unpause", response_model=EndpointPublic)
+def unpause_model(name: str, engine: EngineDep, keys: AdminKeysDep) -> EndpointPublic:
     """Lift a circuit-breaker pause now."""
-    with session_scope(engine) as session:
-        crud.unpause(session, name=name)
-        return endpoint_json(session, name, keys)
+    return service.unpause_model(engine, name, keys.cipher)
 
 
 @router.post("/models/{name}/test")
@@ -137,13 +118,7 @@ async def test_model(
 ) -> dict[str, Any]:
     """Send a short prompt: time to first token, tokens per second and the answer, or the
     upstream's error explained. 200 either way; `ok` says which."""
-
-    def load() -> Any:
-        with session_scope(engine) as session:
-            return probe_params(crud.find(session, name=name), keys.cipher)
-
-    params, key = await asyncio.to_thread(load)
-    result = await probe_endpoint(params, probe_timeouts(settings), key=key)
+    result = await service.test_model(engine, name, keys.cipher, probe_timeouts(settings))
     return {"name": name, **result.public()}
 
 
@@ -151,12 +126,6 @@ async def test_model(
 def list_presets() -> list[dict[str, Any]]:
     """Providers whose base URL and hints the add form (and `preset`) can fill in."""
     return [p.public() for p in PRESETS.values()]
-
-
-def _scrubber(engine: Engine, keys: AdminKeys) -> Any:
-    with session_scope(engine) as session:
-        secrets = crud.all_keys(session, keys.cipher)
-    return lambda text: redact(text, secrets)
 
 
 @router.get("/votes")
@@ -174,9 +143,8 @@ def list_votes(
 ) -> list[dict[str, Any]]:
     """Voted battles, newest first, with both conversations and the voter as a pseudonym."""
     filters = review.VoteFilter(model, since, until, leaked, excluded, limit, offset)
-    scrub = _scrubber(engine, keys)
-    with session_scope(engine) as session:
-        return [v.public(signer.hash_id, scrub) for v in review.list_votes(session, filters)]
+    scrub = vote_service.scrubber(engine, keys.cipher)
+    return [v.public(signer.hash_id, scrub) for v in vote_service.list_votes(engine, filters)]
 
 
 @router.get("/votes/{battle_id}")
@@ -184,9 +152,8 @@ def get_vote(
     battle_id: str, engine: EngineDep, keys: AdminKeysDep, signer: SignerDep
 ) -> dict[str, Any]:
     """One voted battle."""
-    scrub = _scrubber(engine, keys)
-    with session_scope(engine) as session:
-        return review.get_vote(session, battle_id=battle_id).public(signer.hash_id, scrub)
+    scrub = vote_service.scrubber(engine, keys.cipher)
+    return vote_service.get_vote(engine, battle_id).public(signer.hash_id, scrub)
 
 
 @router.post("/votes/{battle_id}/exclude")
@@ -194,8 +161,7 @@ def exclude_vote(
     battle_id: str, body: ReasonIn, engine: EngineDep, keys: AdminKeysDep, signer: SignerDep
 ) -> dict[str, Any]:
     """Leave a vote out of the leaderboard (it stays in exports, marked)."""
-    with session_scope(engine) as session:
-        review.set_excluded(session, battle_id=battle_id, excluded=True, reason=body.reason)
+    vote_service.set_excluded(engine, battle_id, excluded=True, reason=body.reason)
     return get_vote(battle_id, engine, keys, signer)
 
 
@@ -208,13 +174,9 @@ def include_vote(
     settings: SettingsDep,
 ) -> dict[str, Any]:
     """Count an excluded vote again (unless it leaked a model's name)."""
-    with session_scope(engine) as session:
-        review.set_excluded(
-            session,
-            battle_id=battle_id,
-            excluded=False,
-            count_leaked=settings.count_leaked_votes,
-        )
+    vote_service.set_excluded(
+        engine, battle_id, excluded=False, count_leaked=settings.count_leaked_votes
+    )
     return get_vote(battle_id, engine, keys, signer)
 
 
