@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-    from sqlmodel import Session
 
     from arena.core.settings import Settings
     from arena.store.keys import KeyCipher
@@ -42,19 +41,9 @@ def database(settings: Settings | None = None) -> Iterator[Engine]:
         engine.dispose()
 
 
-@contextlib.contextmanager
-def transaction(settings: Settings | None = None) -> Iterator[Session]:
-    """One short transaction on the arena's database."""
-    from arena.store.engine import session_scope
-
-    with database(settings) as engine, session_scope(engine) as session:
-        yield session
-
-
 def secret(engine: Engine, settings: Settings) -> str:
     """The server's secret: ARENA_SECRET_KEY, or the development one kept in the database."""
-    # The same function the server uses, so the CLI and the server encrypt and sign alike;
-    # it lives in the web app, so this import loads the web stack (only where a secret is needed).
+    # The same function the server uses, so the CLI and the server encrypt and sign alike.
     from arena.store.secret import shared_secret
 
     return shared_secret(engine, settings)

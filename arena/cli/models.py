@@ -10,28 +10,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from arena.cli.common import Handler, admin_command, cipher_for, database, transaction
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
+from arena.cli.common import Handler, admin_command, cipher_for, database
 
 
 def _list(args: argparse.Namespace) -> int:
-    from arena.admin import crud, review
+    from arena.admin import service
     from arena.core.settings import load_settings
-    from arena.store.engine import session_scope
 
     settings = load_settings()
-    with database(settings) as engine, session_scope(engine) as session:
+    with database(settings) as engine:
         cipher = cipher_for(engine, settings)
-        counts = review.vote_counts(session)
-        secrets = crud.all_keys(session, cipher)
-        items = [
-            crud.public(e, cipher=cipher, votes=counts.get(e.name), secrets=secrets)
-            for e in crud.list_endpoints(session)
-        ]
+        items = [m.model_dump() for m in service.list_models(engine, cipher)]
     if args.json:
         print(json.dumps(items, indent=2, default=str))
         return 0
@@ -77,32 +68,29 @@ def _fields(args: argparse.Namespace) -> dict[str, Any]:
 
 @admin_command
 def _add(args: argparse.Namespace) -> int:
-    from arena.admin import crud
+    from arena.admin import service
 
     fields = _fields(args)
     if args.preset:
         fields["preset"] = args.preset
     if args.thinking:
         fields["thinking"] = args.thinking == "on"
-    item, _ = crud.parse_new(fields)
-    with transaction() as session:
-        crud.create(session, item=item, source="cli")
-    print(f"added {item.name} ({item.model} @ {item.base_url})")
+    with database() as engine:
+        added = service.add_model(engine, fields, service.Ciphers(None), source="cli")
+    print(f"added {added.name} ({added.model} @ {added.base_url})")
     return 0
 
 
 @admin_command
 def _edit(args: argparse.Namespace) -> int:
-    from arena.admin import AdminError, crud
+    from arena.admin import AdminError, service
 
     fields = _fields(args)
     fields.pop("name", None)
     if not fields:
         raise AdminError(422, "nothing to change: give at least one option, e.g. --weight 2")
-    with transaction() as session:
-        endpoint = crud.find(session, name=args.name)
-        item, retired, _, _ = crud.parse_edit(endpoint, fields)
-        crud.update(session, endpoint=endpoint, item=item, retired=retired)
+    with database() as engine:
+        service.edit_model(engine, args.name, fields, service.Ciphers(None))
     print(f"updated {args.name}: {', '.join(sorted(fields))}")
     return 0
 
@@ -116,25 +104,13 @@ _CHANGES = {
 }
 
 
-def _change(session: Session, command: str, name: str) -> None:
-    """Apply one of the `_CHANGES` to the endpoint called name."""
-    from arena.admin import crud
-
-    if command in ("enable", "disable"):
-        crud.set_enabled(session, name=name, enabled=command == "enable")
-    elif command == "unpause":
-        crud.unpause(session, name=name)
-    elif command == "restore":
-        crud.set_retired(session, name=name, retired=False)
-    else:
-        raise LookupError(f"unknown change {command!r}")
-
-
 def _simple(command: str) -> Handler:
     @admin_command
     def run(args: argparse.Namespace) -> int:
-        with transaction() as session:
-            _change(session, command, args.name)
+        from arena.admin import service
+
+        with database() as engine:
+            service.act(engine, args.name, command)
         print(f"{_CHANGES[command]} {args.name}")
         return 0
 
@@ -143,13 +119,13 @@ def _simple(command: str) -> Handler:
 
 @admin_command
 def _retire(args: argparse.Namespace) -> int:
-    from arena.admin import crud
+    from arena.admin import service
 
-    with transaction() as session:
+    with database() as engine:
         if args.delete:
-            result = crud.remove(session, name=args.name)
+            result = service.remove_model(engine, args.name).result
         else:
-            crud.set_retired(session, name=args.name, retired=True)
+            service.act(engine, args.name, "retire")
             result = "retired"
     print(
         f"{result} {args.name}"
@@ -162,16 +138,16 @@ def _retire(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     import asyncio
 
-    from arena.admin import crud
-    from arena.admin.testing import probe_endpoint, probe_params, probe_timeouts
+    from arena.admin import service
+    from arena.admin.testing import probe_timeouts
     from arena.core.settings import load_settings
-    from arena.store.engine import session_scope
 
     settings = load_settings()
-    with database(settings) as engine, session_scope(engine) as session:
+    with database(settings) as engine:
         cipher = cipher_for(engine, settings)
-        params, key = probe_params(crud.find(session, name=args.name), cipher)
-    result = asyncio.run(probe_endpoint(params, probe_timeouts(settings), key=key))
+        result = asyncio.run(
+            service.test_model(engine, args.name, cipher, probe_timeouts(settings))
+        )
     if args.json:
         print(json.dumps({"name": args.name, **result.public()}, indent=2))
         return 0 if result.ok else 1

@@ -1,6 +1,6 @@
 """`arena votes list | exclude | include`: the admin's vote review from a terminal.
 
-The same functions as the admin's vote pages (`arena.admin.review`), imported when a command
+The same functions as the admin's vote pages (`arena.admin.vote_service`), imported when a command
 runs so that building the parser loads no database code.
 """
 
@@ -10,7 +10,7 @@ import argparse
 from datetime import date
 from typing import Any
 
-from arena.cli.common import Handler, admin_command, transaction
+from arena.cli.common import Handler, admin_command, database
 
 
 def _tristate(value: str | None) -> bool | None:
@@ -19,7 +19,7 @@ def _tristate(value: str | None) -> bool | None:
 
 @admin_command
 def _list(args: argparse.Namespace) -> int:
-    from arena.admin import review
+    from arena.admin import review, vote_service
 
     filters = review.VoteFilter(
         args.model,
@@ -30,8 +30,8 @@ def _list(args: argparse.Namespace) -> int:
         args.limit,
         0,
     )
-    with transaction() as session:
-        votes = review.list_votes(session, filters)
+    with database() as engine:
+        votes = vote_service.list_votes(engine, filters)
     for v in votes:
         marks = ("  [flagged]" if v.leaked else "") + (
             f"  [excluded: {v.exclude_reason}]" if v.excluded else ""
@@ -49,13 +49,13 @@ def _list(args: argparse.Namespace) -> int:
 def _set_excluded(excluded: bool) -> Handler:
     @admin_command
     def run(args: argparse.Namespace) -> int:
-        from arena.admin import review
+        from arena.admin import vote_service
         from arena.core.settings import load_settings
 
-        with transaction() as session:
-            review.set_excluded(
-                session,
-                battle_id=args.battle_id,
+        with database() as engine:
+            vote_service.set_excluded(
+                engine,
+                args.battle_id,
                 excluded=excluded,
                 reason=getattr(args, "reason", None),
                 count_leaked=load_settings().count_leaked_votes,
