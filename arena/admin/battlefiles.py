@@ -2,9 +2,10 @@
 
 Every record is checked first (the same rule as `ratings.load_battles`, plus the optional fields'
 types); the good ones go in one transaction, so a failure leaves nothing half-imported. A record
-whose `question_id` (or, without one, whose content) is already in the database is a duplicate
-and is skipped. Models the arena does not know are added as retired endpoints: they rank, and are
-never drawn.
+whose `question_id` (or, without one, whose content) is already in the database — as an imported
+battle's question_id or as one of the arena's own battle ids, which its exports carry — is a
+duplicate and is skipped, so a file can go round any number of times. Models the arena does
+not know are added as retired endpoints: they rank, and are never drawn.
 """
 
 from __future__ import annotations
@@ -152,17 +153,15 @@ def import_battles(
 
 
 def _existing(session: Any, keys: Iterable[str]) -> set[str]:
+    """The keys that are already battles here: imported ones (by their question_id) and the
+    arena's own, which an export writes with their battle id as `question_id`."""
     found: set[str] = set()
     batch = list(keys)
     for i in range(0, len(batch), 500):
         chunk = batch[i : i + 500]
-        found.update(
-            k
-            for k in session.exec(
-                select(Battle.external_id).where(col(Battle.external_id).in_(chunk))
-            ).all()
-            if k
-        )
+        for column in (col(Battle.external_id), col(Battle.id)):
+            rows = session.exec(select(column).where(column.in_(chunk))).all()
+            found.update(k for k in rows if k)
     return found
 
 
