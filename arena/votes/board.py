@@ -136,9 +136,7 @@ def compute_payload(
     for m in data["models"]:
         e = endpoints.get(m["model"])
         m["organization"] = e.organization if e else None
-        m["status"] = (
-            "retired" if e is None or e.retired else ("active" if e.enabled else "disabled")
-        )
+        m["status"], m["status_note"] = model_status(e)
     data["excluded"] = left_out
     return {
         "leaderboard": data,
@@ -149,6 +147,23 @@ def compute_payload(
             "count": _rounded(lb.count_matrix, 0),
         },
     }
+
+
+#: Statuses the board shows by default: models that battle here, and models that only come from
+#: an imported battle file (a board built from a file has nothing else to show).
+LISTED_STATUSES = ("active", "imported")
+
+
+def model_status(e: Endpoint | None) -> tuple[str, str | None]:
+    """A board row's status (active, disabled, retired, imported) and why it is not active."""
+    if e is None:
+        return "retired", "no endpoint"
+    if e.source == "import" and e.retired:
+        # Created by an import: it ranks on its battles but has no endpoint to be drawn from.
+        return "imported", "imported, no endpoint"
+    if e.retired:
+        return "retired", "retired"
+    return ("active", None) if e.enabled else ("disabled", "disabled")
 
 
 def _rounded(matrix: Any, digits: int) -> list[list[float | None]]:
