@@ -24,10 +24,10 @@ from sqlmodel import Session, col, select
 
 from arena.store.engine import session_scope
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
-from arena.votes.tags import conversation_tags, prompt_hash, style_vector
+from arena.votes.tags import conversation_tags, prompt_hash
 from arena.votes.version import bump_votes_version
 from ratings.loader import iter_records, record_problem
-from ratings.style import raw_from_metadata
+from ratings.style import raw_from_conversations, raw_from_metadata
 
 IMPORTED_BASE_URL = "http://imported.invalid/v1"
 
@@ -207,11 +207,10 @@ def _add_record(session: Any, obj: dict[str, Any], key: str, ids: dict[str, int 
             )
     meta = obj.get("conv_metadata")
     raw = raw_from_metadata(meta) if isinstance(meta, dict) else None
-    style = (
-        [*raw[0], *raw[1]]
-        if raw is not None
-        else (style_vector(answers_a, answers_b) if prompts else [])
-    )
+    if raw is None and prompts:
+        # The same features `arena leaderboard --battles FILE --style-control` computes.
+        raw = raw_from_conversations(obj.get("conversation_a"), obj.get("conversation_b"))
+    style = [*raw[0], *raw[1]] if raw is not None else []
     tags = conversation_tags(prompts, answers_a, answers_b) if prompts else []
     for extra in (obj.get("category"), obj.get("language")):
         for tag in extra if isinstance(extra, list) else [extra]:

@@ -34,7 +34,12 @@ def _file_battles(args: argparse.Namespace) -> Battles:
     """The battles of `--battles FILE`; what was left out goes to standard error."""
     from ratings import load_battles
 
-    report = load_battles(args.battles, anony_only=not args.all, category=args.category)
+    report = load_battles(
+        args.battles,
+        anony_only=not args.all,
+        category=args.category,
+        style_from_conversations=args.style_control,
+    )
     for no, reason in report.rejected[:MAX_REJECTED_SHOWN]:
         print(f"{args.battles}:{no}: rejected: {reason}", file=sys.stderr)
     if len(report.rejected) > MAX_REJECTED_SHOWN:
