@@ -16,6 +16,7 @@ from ratings.jsonstream import iter_array
 from ratings.style import raw_from_conversations, raw_from_metadata
 
 _LINES_PER_CHUNK = 20_000
+TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 @dataclass
@@ -130,6 +131,8 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any, str |
         except ValueError as e:
             truncated = k == len(lines) - 1 and not line.endswith("\n")
             yield no, None, f"{'truncated last line' if truncated else 'malformed JSON'}: {e}"
+        except RecursionError:
+            yield no, None, TOO_DEEP
 
 
 def _in_category(value: Any, wanted: str) -> bool:
@@ -182,7 +185,7 @@ def _read_lines(f: TextIO, col: _Collector) -> int:
         objs: list[Any] | None
         try:
             objs = json.loads("[" + ",".join(lines) + "]")
-        except ValueError:
+        except (ValueError, RecursionError):
             objs = None
         # A chunk parses as a whole only if every line held exactly one object.
         if objs is None or len(objs) != len(lines) or any(o.__class__ is not dict for o in objs):
@@ -204,6 +207,8 @@ def _parse_each(
             truncated = last and k == len(lines) - 1 and not line.endswith("\n")
             what = "truncated last line" if truncated else "malformed JSON"
             col.rejected.append((no, f"{what}: {e}"))
+        except RecursionError:
+            col.rejected.append((no, TOO_DEEP))
     return objs, kept
 
 

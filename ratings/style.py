@@ -101,7 +101,7 @@ def raw_from_metadata(meta: Mapping[str, Any]) -> tuple[list[float], list[float]
                     _sum_counts(meta[f"bold_count_{s}"]),
                 ]
             )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
     if not all(np.isfinite(sides[0] + sides[1])):
         return None

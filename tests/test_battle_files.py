@@ -150,3 +150,69 @@ def test_a_voter_keeps_one_judge_id_across_round_trips(
         fourth = tmp_path / "fourth.jsonl"
         run_cli(fresh, "battles", "export", "--out", str(fourth))
         assert "arena_user_7" in {r["judge"] for r in records(fourth)}
+
+
+def bad_file(path: Path) -> Path:
+    """Two good records around every kind of bad one, one a line."""
+    good = {"model_a": "m1", "model_b": "m2", "winner": "model_a"}
+
+    def line(**fields: object) -> str:
+        return json.dumps({**good, **fields})
+
+    lines = [
+        line(question_id="ok-1"),
+        line(question_id="b2", tstamp=1e20),
+        line(question_id="b3").replace("}", ', "tstamp": NaN}'),
+        line(question_id="b4", tstamp=-1e15),
+        line(question_id="b5").replace(
+            "}", ', "conv_metadata": {"sum_assistant_a_tokens": 1' + "0" * 400 + "}}"
+        ),
+        line(question_id="b6").replace("}", ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+        line(question_id="b7", conversation_a=[{"role": "user", "content": "x\ud800"}]),
+        line(question_id="b8", model_a="n" * 101),
+        line(question_id="b9", model_a="bell\u0007"),
+        line(question_id="b10", model_a="evil\u202eexe.txt"),
+        line(question_id="b11", model_a="<script>alert(1)</script>"),
+        line(question_id="ok-2", winner="tie"),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bad_records_are_skipped_with_their_line(
+    database_url: str, tmp_path: Path, run_cli: Cli
+) -> None:
+    path = bad_file(tmp_path / "bad.jsonl")
+    status, out, err = run_cli(database_url, "battles", "import", str(path))
+    assert status == 1
+    assert out.startswith("2 imported, 0 duplicates skipped, 10 rejected of 12 records")
+    rejected = [e for e in err.splitlines() if ": rejected: " in e]
+    assert [int(e.split(":")[1]) for e in rejected] == list(range(2, 12))
+    assert all(len(e) < 300 for e in rejected)  # a reason, not a dump of the record
+    for no, word in (
+        (2, "tstamp"),
+        (3, "tstamp"),
+        (4, "tstamp"),
+        (5, "conv_metadata"),
+        (6, "deep"),
+        (7, "Unicode"),
+        (8, "100"),
+        (9, "model_a"),
+        (10, "model_a"),
+        (11, "model_a"),
+    ):
+        assert word in rejected[no - 2], rejected[no - 2]
+    assert vote_count(database_url) == 2
+    names = run_cli(database_url, "leaderboard", "--format", "json")[1]
+    assert {m["model"] for m in json.loads(names)["models"]} == {"m1", "m2"}
+
+
+def test_strict_stops_at_the_first_bad_line(
+    database_url: str, tmp_path: Path, run_cli: Cli
+) -> None:
+    path = bad_file(tmp_path / "bad.jsonl")
+    status, out, err = run_cli(database_url, "battles", "import", str(path), "--strict")
+    assert (status, out) == (1, "")
+    assert err.splitlines()[0].startswith(f"{path}:2: rejected: ")
+    assert ": rejected: " not in "".join(err.splitlines()[1:])
+    assert vote_count(database_url) == 0
