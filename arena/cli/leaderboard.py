@@ -61,7 +61,7 @@ def _arena_battles(args: argparse.Namespace) -> Battles:
 
     settings = load_settings()
     opts = LeaderboardOptions(style_control=args.style_control, category=args.category)
-    with database(settings) as engine:
+    with database(settings, read_only=True) as engine:
         battles, left_out = load_votes(engine, opts, ranking_config(settings).hygiene)
     if any(left_out.values()):
         print(f"left out by vote hygiene: {left_out}", file=sys.stderr)

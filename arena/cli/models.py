@@ -24,7 +24,7 @@ def _list(args: argparse.Namespace) -> int:
     from arena.store.engine import session_scope
 
     settings = load_settings()
-    with database(settings) as engine, session_scope(engine) as session:
+    with database(settings, read_only=True) as engine, session_scope(engine) as session:
         cipher = cipher_for(engine, settings)
         counts = review.vote_counts(session)
         secrets = crud.all_keys(session, cipher)
@@ -168,7 +168,7 @@ def _test(args: argparse.Namespace) -> int:
     from arena.store.engine import session_scope
 
     settings = load_settings()
-    with database(settings) as engine, session_scope(engine) as session:
+    with database(settings, read_only=True) as engine, session_scope(engine) as session:
         cipher = cipher_for(engine, settings)
         params, key = probe_params(crud.find(session, name=args.name), cipher)
     result = asyncio.run(probe_endpoint(params, probe_timeouts(settings), key=key))

@@ -30,7 +30,7 @@ def _list(args: argparse.Namespace) -> int:
         args.limit,
         0,
     )
-    with transaction() as session:
+    with transaction(read_only=True) as session:
         votes = review.list_votes(session, filters)
     for v in votes:
         marks = ("  [flagged]" if v.leaked else "") + (
