@@ -26,6 +26,7 @@ from arena.core.settings import Settings
 from arena.store.engine import begin, in_thread, session_scope
 from arena.store.tables import Endpoint, LeaderboardCache, utcnow
 from arena.votes.cache import CATEGORY_BIT, VoteCache
+from arena.votes.failure_log import log_failure
 from arena.votes.hygiene import HygieneRules, VoteColumns, apply_hygiene
 from arena.votes.version import votes_version
 from ratings import Battles, compute_leaderboard
@@ -257,8 +258,8 @@ def refresh_stale(
                 compute_payload(engine, LeaderboardOptions.from_key(key), config, cache),
             )
             done += 1
-        except Exception:
-            log.exception("recomputing leaderboard %s failed", key)
+        except Exception as exc:
+            log_failure(f"recomputing leaderboard {key} failed", exc)
             _release_lease(engine, key)
     return done
 
@@ -296,6 +297,6 @@ async def refresher(
     while True:
         try:
             await in_thread(refresh_stale, engine, config, lease=timedelta(minutes=2), cache=cache)
-        except Exception:
-            log.exception("leaderboard refresher")
+        except Exception as exc:
+            log_failure("leaderboard refresher failed", exc)
         await asyncio.sleep(every)
