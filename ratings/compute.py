@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from ratings.battles import STYLE_FEATURES, TIE, Battles
 from ratings.bootstrap import bootstrap_counts, bootstrap_rows
-from ratings.contextual import battle_weights, style_rows
+from ratings.contextual import battle_weights, collinear_features, style_rows
 from ratings.counts import PairCounts, aggregate, model_stats
 from ratings.design import Design, Outcomes, from_counts
 from ratings.elo import online_elo
@@ -74,6 +74,7 @@ def compute_leaderboard(
             warnings=warnings,
         )
     d, o = style_rows(battles, weights)
+    dropped = _drop_collinear(d, battles.names, warnings)
     return _leaderboard(
         counts,
         battles.names,
@@ -86,7 +87,24 @@ def compute_leaderboard(
         min_battles=min_battles,
         elo=elo,
         warnings=warnings,
+        dropped=dropped,
     )
+
+
+def _drop_collinear(d: Design, names: list[str], warnings: list[str]) -> frozenset[str]:
+    """Zero the style features the models explain (their fit would be arbitrary), and say so."""
+    dropped = set()
+    for j, r2, model in collinear_features(d):
+        feature = STYLE_FEATURES[j]
+        d.z[:, j] = 0.0
+        dropped.add(feature)
+        who = f"coincides with model {names[model]!r}" if model is not None else "is collinear"
+        warnings.append(
+            f"style feature {feature!r} {who} (R² {r2:.3f} against the models and other"
+            " features): it cannot be told apart from that model's strength, so it was left out"
+            " of the style control fit (coefficient reported as 0, dropped)"
+        )
+    return frozenset(dropped)
 
 
 def compute_leaderboard_from_counts(
@@ -161,6 +179,7 @@ def _leaderboard(
     min_battles: int,
     elo: NDArray[np.float64] | None,
     warnings: list[str],
+    dropped: frozenset[str] = frozenset(),
 ) -> Leaderboard:
     if ci not in ("sandwich", "bootstrap"):
         raise ValueError(f"ci must be 'sandwich' or 'bootstrap', not {ci!r}")
@@ -214,6 +233,7 @@ def _leaderboard(
                 "coef": float(f.params[m + i]),
                 "ci_lower": float(glo[i]),
                 "ci_upper": float(ghi[i]),
+                "dropped": name in dropped,
             }
             for i, name in enumerate(STYLE_FEATURES)
         }

@@ -59,6 +59,11 @@ def iter_array(f: TextIO) -> Iterator[tuple[int, Any, str | None]]:
             what = "truncated record" if truncated else "malformed JSON"
             yield n + 1, None, f"{what}: {e.msg}; the rest of the file was not read"
             return
+        except RecursionError:
+            # Where a record this deep ends is unknown without parsing it, so stop here.
+            why = "malformed JSON: nested too deeply; the rest of the file was not read"
+            yield n + 1, None, why
+            return
         if end >= len(buf) and not eof:
             fill()  # a bare number may continue in the next chunk: parse it again
             continue

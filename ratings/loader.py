@@ -13,9 +13,10 @@ import numpy as np
 
 from ratings.battles import WINNER_CODES, Battles
 from ratings.jsonstream import iter_array
-from ratings.style import raw_from_metadata
+from ratings.style import raw_from_conversations, raw_from_metadata
 
 _LINES_PER_CHUNK = 20_000
+TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 @dataclass
@@ -33,9 +34,12 @@ class LoadReport:
 class _Collector:
     """Validates records and accumulates integer arrays; never raises on bad input."""
 
-    def __init__(self, anony_only: bool, category: str | None) -> None:
+    def __init__(
+        self, anony_only: bool, category: str | None, from_conversations: bool = False
+    ) -> None:
         self.anony_only = anony_only
         self.category = category
+        self.from_conversations = from_conversations
         self.ids: dict[str, int] = {}
         self.a: list[int] = []
         self.b: list[int] = []
@@ -68,10 +72,11 @@ class _Collector:
             if ib is None:
                 ib = ids[mb] = len(ids)
             meta = obj.get("conv_metadata")
-            if meta is not None and meta.__class__ is dict:
-                raw = raw_from_metadata(meta)
-                if raw is not None:
-                    self.style.append((len(self.a), raw[0], raw[1]))
+            raw = raw_from_metadata(meta) if meta.__class__ is dict else None
+            if raw is None and self.from_conversations:
+                raw = raw_from_conversations(obj.get("conversation_a"), obj.get("conversation_b"))
+            if raw is not None:
+                self.style.append((len(self.a), raw[0], raw[1]))
             self.a.append(ia)
             self.b.append(ib)
             self.out.append(code)
@@ -126,6 +131,8 @@ def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any, str |
         except ValueError as e:
             truncated = k == len(lines) - 1 and not line.endswith("\n")
             yield no, None, f"{'truncated last line' if truncated else 'malformed JSON'}: {e}"
+        except RecursionError:
+            yield no, None, TOO_DEEP
 
 
 def _in_category(value: Any, wanted: str) -> bool:
@@ -147,10 +154,18 @@ def _first_char(f: TextIO) -> str:
 
 
 def load_battles(
-    path: str | os.PathLike[str], *, anony_only: bool = True, category: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    anony_only: bool = True,
+    category: str | None = None,
+    style_from_conversations: bool = False,
 ) -> LoadReport:
-    """Read a battle file in a streaming way; bad records are reported, never fatal."""
-    col = _Collector(anony_only, category)
+    """Read a battle file in a streaming way; bad records are reported, never fatal.
+
+    With ``style_from_conversations``, a record without usable ``conv_metadata`` gets its style
+    features from its conversations (as an import computes them); off by default because
+    counting markdown in every answer is far slower than reading the file."""
+    col = _Collector(anony_only, category, style_from_conversations)
     with open(path, encoding="utf-8-sig", errors="replace") as f:
         first = _first_char(f)
         f.seek(0)
@@ -170,7 +185,7 @@ def _read_lines(f: TextIO, col: _Collector) -> int:
         objs: list[Any] | None
         try:
             objs = json.loads("[" + ",".join(lines) + "]")
-        except ValueError:
+        except (ValueError, RecursionError):
             objs = None
         # A chunk parses as a whole only if every line held exactly one object.
         if objs is None or len(objs) != len(lines) or any(o.__class__ is not dict for o in objs):
@@ -192,6 +207,8 @@ def _parse_each(
             truncated = last and k == len(lines) - 1 and not line.endswith("\n")
             what = "truncated last line" if truncated else "malformed JSON"
             col.rejected.append((no, f"{what}: {e}"))
+        except RecursionError:
+            col.rejected.append((no, TOO_DEEP))
     return objs, kept
 
 

@@ -101,10 +101,43 @@ def raw_from_metadata(meta: Mapping[str, Any]) -> tuple[list[float], list[float]
                     _sum_counts(meta[f"bold_count_{s}"]),
                 ]
             )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
     if not all(np.isfinite(sides[0] + sides[1])):
         return None
+    return sides[0], sides[1]
+
+
+def _assistant_texts(conversation: Any) -> list[str] | None:
+    if not isinstance(conversation, list):
+        return None
+    texts = []
+    for m in conversation:
+        if not isinstance(m, Mapping):
+            return None
+        if m.get("role") == "assistant" and isinstance(m.get("content"), str):
+            texts.append(m["content"])
+    return texts
+
+
+def raw_from_conversations(
+    conversation_a: Any, conversation_b: Any
+) -> tuple[list[float], list[float]] | None:
+    """Raw [tokens, headers, lists, bold] of sides a and b summed over their assistant answers,
+    or None without two message lists that hold an answer (what an import stores as style)."""
+    a, b = _assistant_texts(conversation_a), _assistant_texts(conversation_b)
+    if a is None or b is None or not (a or b):
+        return None
+    sides = []
+    for answers in (a, b):
+        total = [0.0, 0.0, 0.0, 0.0]
+        for text in answers:
+            f = style_features(text)
+            total[0] += f["tokens"]
+            total[1] += sum(f["headers"].values())
+            total[2] += sum(f["lists"].values())
+            total[3] += sum(f["bold"].values())
+        sides.append(total)
     return sides[0], sides[1]
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from arena.cli.main import main
-from arena.store.engine import make_engine
+from arena.store.engine import make_engine, migrate
 from arena.store.tables import Endpoint, Vote
 from tests.admin_client import AUTH, play
 from tests.fake_openai import Behavior, FakeOpenAI, closed_port_url
@@ -54,6 +54,10 @@ def rows(database_url: str) -> dict[str, Endpoint]:
 def test_add_list_edit_enable_disable_retire(
     cli: Callable[..., tuple[int, str]], fake: FakeOpenAI, database_url: str
 ) -> None:
+    # Reading never creates a database (tests/test_cli_database.py): start from an empty one.
+    engine = make_engine(database_url)
+    migrate(engine)
+    engine.dispose()
     assert cli("models", "list") == (
         0,
         "no models; add one with `arena models add` or in configs/models.toml\n",

@@ -182,12 +182,10 @@ def test_page_structure(seeded: httpx.Client) -> None:
     html = page.text
     data = leaderboard(seeded)
     rows = re.findall(r'<tr data-model="([^"]+)" class="status-(\w+)">', html)
-    # Imported models are retired: hidden by default, shown with the toggle.
-    assert rows == []
-    html = seeded.get("/leaderboard", params={"show": "all"}).text
-    rows = re.findall(r'<tr data-model="([^"]+)" class="status-(\w+)">', html)
+    # Imported models have no endpoint: shown by default, marked as imported.
     assert [r[0] for r in rows] == [m["model"] for m in data["models"]]
-    assert {r[1] for r in rows} == {"retired"}
+    assert {r[1] for r in rows} == {"imported"}
+    assert "imported, no endpoint" in html
     for m in data["models"]:
         up, down = round(m["ci_upper"] - m["rating"]), round(m["rating"] - m["ci_lower"])
         assert f"+{up} / −{down}" in html

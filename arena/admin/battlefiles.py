@@ -2,9 +2,10 @@
 
 Every record is checked first (the same rule as `ratings.load_battles`, plus the optional fields'
 types); the good ones go in one transaction, so a failure leaves nothing half-imported. A record
-whose `question_id` (or, without one, whose content) is already in the database is a duplicate
-and is skipped. Models the arena does not know are added as retired endpoints: they rank, and are
-never drawn.
+whose `question_id` (or, without one, whose content) is already in the database — as an imported
+battle's question_id or as one of the arena's own battle ids, which its exports carry — is a
+duplicate and is skipped, so a file can go round any number of times. Models the arena does
+not know are added as retired endpoints: they rank, and are never drawn.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from arena.admin.records import PLACEHOLDER_URL, messages, record_store_problem
 from arena.store.engine import session_scope
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
-from arena.votes.tags import conversation_tags, prompt_hash, style_vector
+from arena.votes.tags import conversation_tags, prompt_hash
 from arena.votes.version import bump_votes_version
 from ratings.loader import iter_records, record_problem
-from ratings.style import raw_from_metadata
+from ratings.style import raw_from_conversations, raw_from_metadata
 
-IMPORTED_BASE_URL = "http://imported.invalid/v1"
+IMPORTED_BASE_URL = PLACEHOLDER_URL
 
 
 @dataclass
@@ -50,35 +52,10 @@ class ImportReport:
         )
 
 
-def _messages(value: Any) -> list[dict[str, str]] | None:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        return None
-    out = []
-    for m in value:
-        if not isinstance(m, dict) or not isinstance(m.get("content", ""), str):
-            return None
-        out.append({"role": str(m.get("role", "")), "content": str(m.get("content") or "")})
-    return out
-
-
-def optional_problem(obj: dict[str, Any]) -> str | None:
-    """Why an optional field cannot be used, or None."""
-    if "tstamp" in obj and not isinstance(obj["tstamp"], int | float | type(None)):
-        return "field 'tstamp' is not a number"
-    if "anony" in obj and not isinstance(obj["anony"], bool | type(None)):
-        return "field 'anony' is not true/false"
-    for side in ("conversation_a", "conversation_b"):
-        if _messages(obj.get(side)) is None:
-            return f"field {side!r} is not a list of messages"
-    return None
-
-
 def _turns(obj: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
     """Prompts and each side's answers, from the two conversations."""
-    conv_a = _messages(obj.get("conversation_a")) or []
-    conv_b = _messages(obj.get("conversation_b")) or []
+    conv_a = messages(obj.get("conversation_a")) or []
+    conv_b = messages(obj.get("conversation_b")) or []
     prompts = [m["content"] for m in conv_a if m["role"] == "user"]
     answers_a = [m["content"] for m in conv_a if m["role"] == "assistant"]
     answers_b = [m["content"] for m in conv_b if m["role"] == "assistant"]
@@ -91,20 +68,28 @@ def fingerprint(obj: dict[str, Any]) -> str:
     """The duplicate key of a record: its question_id, else a hash of what it says."""
     qid = obj.get("question_id")
     if isinstance(qid, str | int) and str(qid):
-        return str(qid)[:200]
+        # Cutting a long id could make two battles one; a hash of it cannot.
+        text = str(qid)
+        return text if len(text) <= 200 else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
     keys = ("model_a", "model_b", "winner", "tstamp", "judge", "conversation_a", "conversation_b")
     blob = json.dumps([obj.get(k) for k in keys], sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
-def read_valid(path: str | os.PathLike[str], report: ImportReport) -> list[dict[str, Any]]:
-    """The usable records of a file; the others go to the report with their line numbers."""
+def read_valid(
+    path: str | os.PathLike[str], report: ImportReport, *, strict: bool = False
+) -> list[dict[str, Any]]:
+    """The usable records of a file; the others go to the report with their line numbers.
+    With `strict`, reading stops at the first bad record."""
     good: list[dict[str, Any]] = []
+    names: dict[str, str | None] = {}
     for no, obj, error in iter_records(path):
         report.total += 1
-        problem = error or record_problem(obj) or optional_problem(obj)
+        problem = error or record_problem(obj) or record_store_problem(obj, names)
         if problem:
             report.rejected.append((no, problem))
+            if strict:
+                break
         else:
             good.append(obj)
     return good
@@ -115,7 +100,7 @@ def import_battles(
 ) -> ImportReport:
     """Import a battle file; with `strict`, any rejected record means nothing is imported."""
     report = ImportReport()
-    records = read_valid(path, report)
+    records = read_valid(path, report, strict=strict)
     if strict and report.rejected:
         return report
     with session_scope(engine) as session:
@@ -124,9 +109,9 @@ def import_battles(
             for name in (obj["model_a"], obj["model_b"]):
                 if name not in ids:
                     endpoint = Endpoint(
-                        name=name[:100],
+                        name=name,
                         base_url=IMPORTED_BASE_URL,
-                        model=name[:200],
+                        model=name,
                         enabled=False,
                         retired=True,
                         source="import",
@@ -152,17 +137,15 @@ def import_battles(
 
 
 def _existing(session: Any, keys: Iterable[str]) -> set[str]:
+    """The keys that are already battles here: imported ones (by their question_id) and the
+    arena's own, which an export writes with their battle id as `question_id`."""
     found: set[str] = set()
     batch = list(keys)
     for i in range(0, len(batch), 500):
         chunk = batch[i : i + 500]
-        found.update(
-            k
-            for k in session.exec(
-                select(Battle.external_id).where(col(Battle.external_id).in_(chunk))
-            ).all()
-            if k
-        )
+        for column in (col(Battle.external_id), col(Battle.id)):
+            rows = session.exec(select(column).where(column.in_(chunk))).all()
+            found.update(k for k in rows if k)
     return found
 
 
@@ -208,11 +191,10 @@ def _add_record(session: Any, obj: dict[str, Any], key: str, ids: dict[str, int 
             )
     meta = obj.get("conv_metadata")
     raw = raw_from_metadata(meta) if isinstance(meta, dict) else None
-    style = (
-        [*raw[0], *raw[1]]
-        if raw is not None
-        else (style_vector(answers_a, answers_b) if prompts else [])
-    )
+    if raw is None and prompts:
+        # The same features `arena leaderboard --battles FILE --style-control` computes.
+        raw = raw_from_conversations(obj.get("conversation_a"), obj.get("conversation_b"))
+    style = [*raw[0], *raw[1]] if raw is not None else []
     tags = conversation_tags(prompts, answers_a, answers_b) if prompts else []
     for extra in (obj.get("category"), obj.get("language")):
         for tag in extra if isinstance(extra, list) else [extra]:
@@ -230,7 +212,9 @@ def _add_record(session: Any, obj: dict[str, Any], key: str, ids: dict[str, int 
             anony=anony,
             leaked=bool(obj.get("leaked")),
             excluded=excluded,
-            exclude_reason=obj.get("exclude_reason") if excluded else None,
+            exclude_reason=str(obj.get("exclude_reason"))[:500]
+            if excluded and obj.get("exclude_reason") is not None
+            else None,
             counted=bool(counted) if isinstance(counted, bool) else not excluded,
             categories=tags,
             style=[float(x) for x in style],

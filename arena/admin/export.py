@@ -61,7 +61,9 @@ def battle_records(
                 "model_a": names.get(v.model_a_id, str(v.model_a_id)),
                 "model_b": names.get(v.model_b_id, str(v.model_b_id)),
                 "winner": v.winner,
-                "judge": hash_id(v.voter_id),
+                # A native voter id is hashed once; an imported record's voter id already is
+                # the file's `judge`, so it travels unchanged and keeps one identity.
+                "judge": v.voter_id if external.get(v.battle_id) else hash_id(v.voter_id),
                 "turn": len(conv),
                 "anony": v.anony,
                 "tstamp": v.created_at.replace(tzinfo=UTC).timestamp(),

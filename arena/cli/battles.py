@@ -22,7 +22,7 @@ def export(args: argparse.Namespace) -> int:
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
         settings = load_settings()
-        with database(settings) as engine:
+        with database(settings, read_only=True) as engine:
             # Voter ids are hashed with the server's secret, as in the admin's export.
             n = export_battles(engine, out, secret=secret(engine, settings))
     finally:

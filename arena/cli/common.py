@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
@@ -21,20 +22,40 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace], int]
 
 
-def open_db(settings: Settings | None = None) -> Engine:
-    """The arena's database, migrated to the current schema (the caller disposes of it)."""
+def database_url(settings: Settings) -> str:
+    """The database a command uses: ARENA_DATABASE_URL or the config's, else the running
+    server's (see `arena.cli.server_state`), else the default file."""
+    from arena.cli.server_state import cli_database_url
+    from arena.core.settings import Settings
+
+    default = Settings.model_fields["database_url"].default
+    explicit = "ARENA_DATABASE_URL" in os.environ or settings.database_url != default
+    return cli_database_url(settings.database_url, explicit=explicit)
+
+
+def open_db(settings: Settings | None = None, *, read_only: bool = False) -> Engine:
+    """The arena's database, migrated to the current schema (the caller disposes of it).
+
+    A command that only reads never creates a database: a missing SQLite file is an error."""
+    from arena.cli.server_state import missing_sqlite_file
     from arena.core.settings import load_settings
     from arena.store.engine import make_engine, migrate
 
-    engine = make_engine((settings or load_settings()).database_url)
+    url = database_url(settings or load_settings())
+    if read_only and (missing := missing_sqlite_file(url)) is not None:
+        raise ValueError(
+            f"no database at {missing} (nothing to read). Start the arena first, or point "
+            "ARENA_DATABASE_URL at its database (e.g. sqlite:///./arena-demo.db for the demo)"
+        )
+    engine = make_engine(url)
     migrate(engine)
     return engine
 
 
 @contextlib.contextmanager
-def database(settings: Settings | None = None) -> Iterator[Engine]:
+def database(settings: Settings | None = None, *, read_only: bool = False) -> Iterator[Engine]:
     """`open_db` for one command: the engine and its connections are closed afterwards."""
-    engine = open_db(settings)
+    engine = open_db(settings, read_only=read_only)
     try:
         yield engine
     finally:

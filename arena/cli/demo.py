@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         try:
-            run_server(create_app(settings), args)
+            run_server(create_app(settings), args, database_url=settings.database_url)
         finally:
             disable_endpoints(engine, names)
             engine.dispose()

@@ -34,7 +34,12 @@ def _file_battles(args: argparse.Namespace) -> Battles:
     """The battles of `--battles FILE`; what was left out goes to standard error."""
     from ratings import load_battles
 
-    report = load_battles(args.battles, anony_only=not args.all, category=args.category)
+    report = load_battles(
+        args.battles,
+        anony_only=not args.all,
+        category=args.category,
+        style_from_conversations=args.style_control,
+    )
     for no, reason in report.rejected[:MAX_REJECTED_SHOWN]:
         print(f"{args.battles}:{no}: rejected: {reason}", file=sys.stderr)
     if len(report.rejected) > MAX_REJECTED_SHOWN:
@@ -56,7 +61,7 @@ def _arena_battles(args: argparse.Namespace) -> Battles:
 
     settings = load_settings()
     opts = LeaderboardOptions(style_control=args.style_control, category=args.category)
-    with database(settings) as engine:
+    with database(settings, read_only=True) as engine:
         battles, left_out = load_votes(engine, opts, ranking_config(settings).hygiene)
     if any(left_out.values()):
         print(f"left out by vote hygiene: {left_out}", file=sys.stderr)

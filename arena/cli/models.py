@@ -20,7 +20,7 @@ def _list(args: argparse.Namespace) -> int:
     from arena.core.settings import load_settings
 
     settings = load_settings()
-    with database(settings) as engine:
+    with database(settings, read_only=True) as engine:
         cipher = cipher_for(engine, settings)
         items = [m.model_dump() for m in service.list_models(engine, cipher)]
     if args.json:
@@ -143,7 +143,7 @@ def _test(args: argparse.Namespace) -> int:
     from arena.core.settings import load_settings
 
     settings = load_settings()
-    with database(settings) as engine:
+    with database(settings, read_only=True) as engine:
         cipher = cipher_for(engine, settings)
         result = asyncio.run(
             service.test_model(engine, args.name, cipher, probe_timeouts(settings))

@@ -13,10 +13,19 @@ def add_listen_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-level", default="info")
 
 
-def run_server(app: Any, args: argparse.Namespace, *, workers: int = 1) -> None:
-    """uvicorn with the arena's choices; `app` is an app, or an import string for workers."""
+def run_server(app: Any, args: argparse.Namespace, *, database_url: str, workers: int = 1) -> None:
+    """uvicorn with the arena's choices; `app` is an app, or an import string for workers.
+
+    While it serves, `.arena-server.json` names its database for `arena …` in other shells."""
     import uvicorn
 
+    from arena.cli.server_state import server_state
+
+    with server_state(database_url):
+        _run_uvicorn(uvicorn, app, args, workers)
+
+
+def _run_uvicorn(uvicorn: Any, app: Any, args: argparse.Namespace, workers: int) -> None:
     uvicorn.run(
         app,
         host=args.host,
@@ -32,14 +41,16 @@ def run_server(app: Any, args: argparse.Namespace, *, workers: int = 1) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     """Run the arena web server until Ctrl-C."""
+    from arena.core.settings import load_settings
+
+    settings = load_settings()
     if args.workers > 1:
         # Each worker process builds its own app from the same settings (arena/asgi.py).
-        run_server("arena.asgi:app", args, workers=args.workers)
+        run_server("arena.asgi:app", args, database_url=settings.database_url, workers=args.workers)
     else:
-        from arena.core.settings import load_settings
         from arena.web.app import create_app
 
-        run_server(create_app(load_settings()), args)
+        run_server(create_app(settings), args, database_url=settings.database_url)
     return 0
 
 

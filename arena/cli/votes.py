@@ -30,7 +30,7 @@ def _list(args: argparse.Namespace) -> int:
         args.limit,
         0,
     )
-    with database() as engine:
+    with database(read_only=True) as engine:
         votes = vote_service.list_votes(engine, filters)
     for v in votes:
         marks = ("  [flagged]" if v.leaked else "") + (

@@ -26,6 +26,7 @@ from arena.core.settings import Settings
 from arena.store.engine import begin, in_thread, session_scope
 from arena.store.tables import Endpoint, LeaderboardCache, utcnow
 from arena.votes.cache import CATEGORY_BIT, VoteCache
+from arena.votes.failure_log import log_failure
 from arena.votes.hygiene import HygieneRules, VoteColumns, apply_hygiene
 from arena.votes.version import votes_version
 from ratings import Battles, compute_leaderboard
@@ -136,9 +137,7 @@ def compute_payload(
     for m in data["models"]:
         e = endpoints.get(m["model"])
         m["organization"] = e.organization if e else None
-        m["status"] = (
-            "retired" if e is None or e.retired else ("active" if e.enabled else "disabled")
-        )
+        m["status"], m["status_note"] = model_status(e)
     data["excluded"] = left_out
     return {
         "leaderboard": data,
@@ -149,6 +148,23 @@ def compute_payload(
             "count": _rounded(lb.count_matrix, 0),
         },
     }
+
+
+#: Statuses the board shows by default: models that battle here, and models that only come from
+#: an imported battle file (a board built from a file has nothing else to show).
+LISTED_STATUSES = ("active", "imported")
+
+
+def model_status(e: Endpoint | None) -> tuple[str, str | None]:
+    """A board row's status (active, disabled, retired, imported) and why it is not active."""
+    if e is None:
+        return "retired", "no endpoint"
+    if e.source == "import" and e.retired:
+        # Created by an import: it ranks on its battles but has no endpoint to be drawn from.
+        return "imported", "imported, no endpoint"
+    if e.retired:
+        return "retired", "retired"
+    return ("active", None) if e.enabled else ("disabled", "disabled")
 
 
 def _rounded(matrix: Any, digits: int) -> list[list[float | None]]:
@@ -242,8 +258,8 @@ def refresh_stale(
                 compute_payload(engine, LeaderboardOptions.from_key(key), config, cache),
             )
             done += 1
-        except Exception:
-            log.exception("recomputing leaderboard %s failed", key)
+        except Exception as exc:
+            log_failure(f"recomputing leaderboard {key} failed", exc)
             _release_lease(engine, key)
     return done
 
@@ -281,6 +297,6 @@ async def refresher(
     while True:
         try:
             await in_thread(refresh_stale, engine, config, lease=timedelta(minutes=2), cache=cache)
-        except Exception:
-            log.exception("leaderboard refresher")
+        except Exception as exc:
+            log_failure("leaderboard refresher failed", exc)
         await asyncio.sleep(every)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from arena.votes.board import LeaderboardOptions, cached_leaderboard
+from arena.votes.board import LISTED_STATUSES, LeaderboardOptions, cached_leaderboard
 from arena.votes.tags import CATEGORIES
 from arena.web.charts import heatmap, interval_chart
 from arena.web.deps import SettingsDep
@@ -104,7 +104,7 @@ async def leaderboard_page(
     opts = options(style_control, category)
     payload = await _payload(request, opts)
     data = payload["leaderboard"]
-    models = [m for m in data["models"] if show == "all" or m.get("status") == "active"]
+    models = [m for m in data["models"] if show == "all" or m.get("status") in LISTED_STATUSES]
     models = sort_models(models, sort, dir == "desc")
     shown = {m["model"] for m in models}
     matrices = payload["matrices"]
