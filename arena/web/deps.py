@@ -6,9 +6,12 @@ pool, and a thread hop per dependency is a measurable part of a battle's start.
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import BeforeValidator
 from sqlalchemy import Engine
 
 from arena.battles.runner import TurnRunner
@@ -16,6 +19,19 @@ from arena.battles.service import BattleService, Voter
 from arena.core.settings import Settings
 from arena.core.signing import VoterSigner
 from arena.web.state import AdminKeys, ArenaState, arena_state
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_day(value: Any) -> Any:
+    """Only a YYYY-MM-DD day: pydantic alone would also read `0` as a Unix time (1970-01-01)."""
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value):
+        raise ValueError("a day such as 2025-01-31")
+    return value
+
+
+# A day in a query string, as its schema (`format: date`) says.
+IsoDay = Annotated[date, BeforeValidator(iso_day)]
 
 
 async def get_state(request: Request) -> ArenaState:

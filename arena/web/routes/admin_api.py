@@ -7,7 +7,6 @@ where a key comes from and masks it. Routes parse, call `arena.admin.service` /
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -25,16 +24,14 @@ from arena.store.endpoint_models import (
     Removal,
 )
 from arena.web.admin_deps import AdminKeys, AdminKeysDep, require_api_admin
-from arena.web.deps import EngineDep, SettingsDep, SignerDep
+from arena.web.deps import EngineDep, IsoDay, SettingsDep, SignerDep
+from arena.web.openapi import BODY, COMMON, errors, ok_body
 
 router = APIRouter(
     prefix="/api/admin",
     tags=["admin"],
     dependencies=[Depends(require_api_admin)],
-    responses={
-        401: {"description": "Missing or wrong bearer token"},
-        403: {"description": "The admin is off (no ARENA_ADMIN_TOKEN)"},
-    },
+    responses=errors(401, 403, *COMMON),
 )
 
 NEW_MODEL_EXAMPLE = {
@@ -79,20 +76,22 @@ def list_models(engine: EngineDep, keys: AdminKeysDep) -> list[EndpointPublic]:
     return service.list_models(engine, keys.cipher)
 
 
-@router.post("/models", status_code=201, response_model=EndpointPublic)
+@router.post(
+    "/models", status_code=201, response_model=EndpointPublic, responses=errors(*BODY, 409)
+)
 def add_model(body: CreateBody, engine: EngineDep, keys: AdminKeysDep) -> EndpointPublic:
     """Add a model. The endpoint fields, plus `preset` (fills base_url and hints), `thinking`
     (true/false, for presets that can switch it) and `api_key` (stored encrypted). 409 if taken."""
     return service.add_model(engine, body, ciphers(keys), source="api")
 
 
-@router.get("/models/{name}", response_model=EndpointPublic)
+@router.get("/models/{name}", response_model=EndpointPublic, responses=errors(404))
 def get_model(name: str, engine: EngineDep, keys: AdminKeysDep) -> EndpointPublic:
     """One model endpoint."""
     return service.get_model(engine, keys.cipher, name)
 
 
-@router.patch("/models/{name}", response_model=EndpointPublic)
+@router.patch("/models/{name}", response_model=EndpointPublic, responses=errors(*BODY, 404))
 def edit_model(
     name: str, body: UpdateBody, engine: EngineDep, keys: AdminKeysDep
 ) -> EndpointPublic:
@@ -100,19 +99,19 @@ def edit_model(
     return service.edit_model(engine, name, body, ciphers(keys))
 
 
-@router.delete("/models/{name}", response_model=Removal)
+@router.delete("/models/{name}", response_model=Removal, responses=errors(404))
 def delete_model(name: str, engine: EngineDep) -> Removal:
     """Retire a model that has battles (they stay, it shows as retired), else delete it."""
     return service.remove_model(engine, name)
 
 
-@router.post("/models/{name}/unpause", response_model=EndpointPublic)
+@router.post("/models/{name}/unpause", response_model=EndpointPublic, responses=errors(404))
 def unpause_model(name: str, engine: EngineDep, keys: AdminKeysDep) -> EndpointPublic:
     """Lift a circuit-breaker pause now."""
     return service.unpause_model(engine, name, keys.cipher)
 
 
-@router.post("/models/{name}/test")
+@router.post("/models/{name}/test", responses=errors(404))
 async def test_model(
     name: str, engine: EngineDep, keys: AdminKeysDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -128,14 +127,14 @@ def list_presets() -> list[dict[str, Any]]:
     return [p.public() for p in PRESETS.values()]
 
 
-@router.get("/votes")
+@router.get("/votes", responses=errors(404, 422))
 def list_votes(
     engine: EngineDep,
     keys: AdminKeysDep,
     signer: SignerDep,
     model: Annotated[str | None, Query(description="a model's name")] = None,
-    since: Annotated[date | None, Query(description="first day (UTC), inclusive")] = None,
-    until: Annotated[date | None, Query(description="last day (UTC), inclusive")] = None,
+    since: Annotated[IsoDay | None, Query(description="first day (UTC), inclusive")] = None,
+    until: Annotated[IsoDay | None, Query(description="last day (UTC), inclusive")] = None,
     leaked: Annotated[bool | None, Query(description="flagged: an answer named its model")] = None,
     excluded: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -147,7 +146,7 @@ def list_votes(
     return [v.public(signer.hash_id, scrub) for v in vote_service.list_votes(engine, filters)]
 
 
-@router.get("/votes/{battle_id}")
+@router.get("/votes/{battle_id}", responses=errors(404, 409))
 def get_vote(
     battle_id: str, engine: EngineDep, keys: AdminKeysDep, signer: SignerDep
 ) -> dict[str, Any]:
@@ -156,7 +155,7 @@ def get_vote(
     return vote_service.get_vote(engine, battle_id).public(signer.hash_id, scrub)
 
 
-@router.post("/votes/{battle_id}/exclude")
+@router.post("/votes/{battle_id}/exclude", responses=errors(*BODY, 404, 409))
 def exclude_vote(
     battle_id: str, body: ReasonIn, engine: EngineDep, keys: AdminKeysDep, signer: SignerDep
 ) -> dict[str, Any]:
@@ -165,7 +164,7 @@ def exclude_vote(
     return get_vote(battle_id, engine, keys, signer)
 
 
-@router.post("/votes/{battle_id}/include")
+@router.post("/votes/{battle_id}/include", responses=errors(404, 409))
 def include_vote(
     battle_id: str,
     engine: EngineDep,
@@ -180,7 +179,11 @@ def include_vote(
     return get_vote(battle_id, engine, keys, signer)
 
 
-@router.get("/battles.jsonl")
+@router.get(
+    "/battles.jsonl",
+    response_class=StreamingResponse,
+    responses={**ok_body("Clean-battle JSON Lines", "application/x-ndjson"), **errors(422)},
+)
 def export_battles(
     engine: EngineDep, signer: SignerDep, include_excluded: bool = True
 ) -> StreamingResponse:

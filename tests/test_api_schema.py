@@ -1,0 +1,67 @@
+"""The API and its schema agree on the edges: errors, media types, days, sizes, the admin's door."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from arena.core.settings import Settings
+from arena.web.app import create_app
+from tests.admin_client import AUTH
+
+
+@pytest.fixture
+def api(make_settings: Callable[..., Settings]) -> Iterator[TestClient]:
+    """The app in-process, its lifespan started."""
+    with TestClient(create_app(make_settings())) as c:
+        yield c
+
+
+def operation(schema: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    """One operation of the OpenAPI document."""
+    op: dict[str, Any] = schema["paths"][path][method]
+    return op
+
+
+def test_refusals_are_documented_in_the_shape_they_are_sent(api: TestClient) -> None:
+    schema = api.get("/openapi.json").json()
+    create = operation(schema, "post", "/api/battles")
+    assert {"400", "409", "413", "415", "422", "429"} <= set(create["responses"])
+    # A 422 is a sentence from our checks or FastAPI's list; the schema admits both.
+    r = api.post("/api/battles", json={"prompt": " "})
+    assert r.status_code == 422 and isinstance(r.json()["detail"], str)
+    r = api.post("/api/battles", json={})
+    assert r.status_code == 422 and isinstance(r.json()["detail"], list)
+    ref = create["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
+    detail = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]["detail"]
+    assert {"type": "string"} in detail["anyOf"]
+    assert any(t.get("type") == "array" for t in detail["anyOf"])
+    vote = operation(schema, "post", "/api/battles/{battle_id}/vote")
+    assert {"403", "404", "409"} <= set(vote["responses"])
+    admin = operation(schema, "post", "/api/admin/models")
+    assert {"401", "403", "409", "413", "422"} <= set(admin["responses"])
+
+
+def test_non_json_bodies_are_documented_with_their_media_types(api: TestClient) -> None:
+    schema = api.get("/openapi.json").json()
+    board = operation(schema, "get", "/api/leaderboard")["responses"]["200"]["content"]
+    assert {"application/json", "text/csv", "text/markdown"} <= set(board)
+    export = operation(schema, "get", "/api/admin/battles.jsonl")["responses"]["200"]["content"]
+    assert set(export) == {"application/x-ndjson"}
+    stream = operation(schema, "get", "/api/battles/{battle_id}/stream")["responses"]["200"]
+    assert set(stream["content"]) == {"text/event-stream"}
+    r = api.get("/api/leaderboard?format=csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+
+
+@pytest.mark.parametrize("day", ["0", "1700000000", "31.01.2025", "2025-1-3"])
+def test_a_vote_filter_day_is_a_day(api: TestClient, day: str) -> None:
+    """`until=0` once meant 1970-01-01: pydantic reads a number as a Unix time."""
+    for param in ("since", "until"):
+        r = api.get(f"/api/admin/votes?{param}={day}", headers=AUTH)
+        assert r.status_code == 422, (param, day, r.text)
+        assert r.json()["detail"][0]["loc"] == ["query", param]
+    assert api.get("/api/admin/votes?since=2025-01-01&until=2025-01-31", headers=AUTH).is_success
