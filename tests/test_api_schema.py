@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -65,3 +66,78 @@ def test_a_vote_filter_day_is_a_day(api: TestClient, day: str) -> None:
         assert r.status_code == 422, (param, day, r.text)
         assert r.json()["detail"][0]["loc"] == ["query", param]
     assert api.get("/api/admin/votes?since=2025-01-01&until=2025-01-31", headers=AUTH).is_success
+
+
+MIB = 1024 * 1024
+
+
+def post_streamed(
+    api: TestClient, path: str, headers: dict[str, str], total: int
+) -> tuple[int, dict[str, Any], int]:
+    """POST `total` bytes in 1 MiB chunks straight into the app; (status, body, bytes it read)."""
+    consumed = 0
+    messages: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal consumed
+        if consumed >= total:
+            return {"type": "http.disconnect"}
+        consumed += MIB
+        return {"type": "http.request", "body": b"x" * MIB, "more_body": consumed < total}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"), *raw],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    assert api.portal is not None
+    api.portal.call(api.app, scope, receive, send)
+    start = next(m for m in messages if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
+    return start["status"], json.loads(body), consumed
+
+
+def test_a_strangers_upload_is_refused_unread(api: TestClient) -> None:
+    """50 MB to the admin API without a token: 401, and not one chunk of it read."""
+    status, body, consumed = post_streamed(api, "/api/admin/models", {}, 50 * MIB)
+    assert status == 401 and "Bearer" in body["detail"]
+    assert consumed == 0
+    wrong = {"Authorization": "Bearer not-the-token-0000"}
+    status, _, consumed = post_streamed(api, "/api/admin/models", wrong, 50 * MIB)
+    assert (status, consumed) == (401, 0)
+
+
+def test_a_body_past_the_limit_is_refused_as_it_arrives(api: TestClient) -> None:
+    """With a token, chunked: read up to the limit (2 MiB by default), then 413."""
+    status, body, consumed = post_streamed(api, "/api/admin/models", AUTH, 50 * MIB)
+    assert status == 413 and "larger than" in body["detail"]
+    assert consumed <= 3 * MIB
+    # The voter API too, and a declared Content-Length is refused before a byte is read.
+    status, _, consumed = post_streamed(api, "/api/battles", {}, 50 * MIB)
+    assert status == 413 and consumed <= 3 * MIB
+    status, _, consumed = post_streamed(
+        api, "/api/battles", {"Content-Length": str(50 * MIB)}, 50 * MIB
+    )
+    assert (status, consumed) == (413, 0)
+
+
+def test_the_limit_is_a_setting(make_settings: Callable[..., Settings]) -> None:
+    with TestClient(create_app(make_settings(max_request_bytes=4096))) as api:
+        r = api.post("/api/battles", json={"prompt": "x" * 5000})
+        assert r.status_code == 413
+        assert r.headers["content-type"] == "application/json"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert api.post("/api/battles", json={"prompt": "hello"}).status_code == 201

@@ -7,10 +7,12 @@ where a key comes from and masks it. Routes parse, call `arena.admin.service` /
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from arena.admin import review, service, vote_service
@@ -26,11 +28,28 @@ from arena.store.endpoint_models import (
 from arena.web.admin_deps import AdminKeys, AdminKeysDep, require_api_admin
 from arena.web.deps import EngineDep, IsoDay, SettingsDep, SignerDep
 from arena.web.openapi import BODY, COMMON, errors, ok_body
+from arena.web.state import arena_state
+
+
+class BearerFirst(APIRoute):
+    """Checks the bearer token before FastAPI reads and parses the body (a dependency would run
+    only after that), so a stranger's upload is refused unread."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, behind the token check."""
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            await require_api_admin(request, arena_state(request.app).settings)
+            return await handler(request)
+
+        return checked
+
 
 router = APIRouter(
     prefix="/api/admin",
     tags=["admin"],
-    dependencies=[Depends(require_api_admin)],
+    route_class=BearerFirst,
     responses=errors(401, 403, *COMMON),
 )
 
