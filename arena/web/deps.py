@@ -10,7 +10,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from pydantic import BeforeValidator
 from sqlalchemy import Engine
 
@@ -32,6 +32,54 @@ def iso_day(value: Any) -> Any:
 
 # A day in a query string, as its schema (`format: date`) says.
 IsoDay = Annotated[date, BeforeValidator(iso_day)]
+
+
+NUL = "\x00"
+
+
+def nul_message(where: str) -> str:
+    """The refusal's sentence: PostgreSQL cannot store U+0000 in text, and no field needs it."""
+    return f"{where}: text must not contain NUL (\\u0000) characters."
+
+
+def _nul_in(value: Any, where: str) -> str | None:
+    """Where in a parsed JSON value a NUL sits, if anywhere."""
+    if isinstance(value, str):
+        return where if NUL in value else None
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and NUL in key:
+            return where
+        found = _nul_in(item, f"{where}.{key}" if where != "body" else str(key))
+        if found:
+            return found
+    return None
+
+
+async def no_nul_in_url(request: Request) -> None:
+    """422 for a NUL in the path or the query, before it reaches a database lookup."""
+    for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
+        if NUL in str(value) or NUL in name:
+            raise HTTPException(422, nul_message(name))
+
+
+async def no_nul_in_json(request: Request) -> None:
+    """422 for a NUL anywhere in a JSON body (FastAPI has read it already; this reuses it)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        return
+    try:
+        body = await request.json()
+    except ValueError:
+        return  # not JSON: the route's own parsing answers that
+    where = _nul_in(body, "body")
+    if where:
+        raise HTTPException(422, nul_message(where))
 
 
 async def get_state(request: Request) -> ArenaState:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -26,7 +26,14 @@ from arena.store.endpoint_models import (
     Removal,
 )
 from arena.web.admin_deps import AdminKeys, AdminKeysDep, require_api_admin
-from arena.web.deps import EngineDep, IsoDay, SettingsDep, SignerDep
+from arena.web.deps import (
+    EngineDep,
+    IsoDay,
+    SettingsDep,
+    SignerDep,
+    no_nul_in_json,
+    no_nul_in_url,
+)
 from arena.web.openapi import BODY, COMMON, errors, ok_body
 from arena.web.state import arena_state
 
@@ -50,7 +57,9 @@ router = APIRouter(
     prefix="/api/admin",
     tags=["admin"],
     route_class=BearerFirst,
-    responses=errors(401, 403, *COMMON),
+    # PostgreSQL cannot store U+0000 in text; refused here, it is a 422 instead of a 503.
+    dependencies=[Depends(no_nul_in_url), Depends(no_nul_in_json)],
+    responses=errors(401, 403, 422, *COMMON),
 )
 
 NEW_MODEL_EXAMPLE = {

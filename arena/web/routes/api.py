@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from arena.battles import service as actions
 from arena.battles import views
 from arena.battles.store import BattleError
-from arena.web.deps import BattlesDep, EngineDep, RunnerDep, VoterDep, VoterIdentityDep
+from arena.web.deps import (
+    BattlesDep,
+    EngineDep,
+    RunnerDep,
+    VoterDep,
+    VoterIdentityDep,
+    no_nul_in_url,
+)
 from arena.web.openapi import BODY, COMMON, HealthOut, errors, ok_body
 from arena.web.sse import SSE_HEADERS, encode, json_frame
 
@@ -24,7 +31,12 @@ async def require_json(request: Request) -> None:
         raise BattleError(415, "Send the request body as JSON (Content-Type: application/json).")
 
 
-router = APIRouter(prefix="/api", tags=["voters"], responses=errors(*COMMON))
+router = APIRouter(
+    prefix="/api",
+    tags=["voters"],
+    dependencies=[Depends(no_nul_in_url)],
+    responses=errors(*COMMON, 422),
+)
 JSON_ONLY = [Depends(require_json)]
 
 
