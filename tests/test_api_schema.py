@@ -185,3 +185,13 @@ def test_a_nul_in_a_path_or_query_is_a_clear_422(api: TestClient, path: str) -> 
     r = api.get(path, headers=headers)
     assert r.status_code == 422, r.text
     assert "NUL" in r.json()["detail"]
+
+
+def test_the_csp_allows_only_the_pinned_script_files(api: TestClient) -> None:
+    from arena.web.assets import SCRIPTS
+
+    csp = api.get("/leaderboard").headers["content-security-policy"]
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src")).split()[1:]
+    assert script_src == ["'self'", *(s.cdn_url for s in SCRIPTS)]
+    assert all(s.cdn_url.endswith(".js") and f"@{s.version}/" in s.cdn_url for s in SCRIPTS)
+    assert "https://cdn.jsdelivr.net" not in script_src
