@@ -195,3 +195,10 @@ def test_the_csp_allows_only_the_pinned_script_files(api: TestClient) -> None:
     assert script_src == ["'self'", *(s.cdn_url for s in SCRIPTS)]
     assert all(s.cdn_url.endswith(".js") and f"@{s.version}/" in s.cdn_url for s in SCRIPTS)
     assert "https://cdn.jsdelivr.net" not in script_src
+
+
+def test_a_huge_offset_is_a_422_not_a_database_error(api: TestClient) -> None:
+    """Found by schemathesis: a 34-digit offset crashed SQLite (500) and PostgreSQL (503)."""
+    r = api.get("/api/admin/votes?offset=4912914047457438543170444959154176", headers=AUTH)
+    assert r.status_code == 422, r.text
+    assert api.get("/api/admin/votes?offset=1000000000", headers=AUTH).status_code == 200

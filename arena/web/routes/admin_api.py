@@ -166,7 +166,8 @@ def list_votes(
     leaked: Annotated[bool | None, Query(description="flagged: an answer named its model")] = None,
     excluded: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded: past a 64-bit integer the database fails (SQLite overflows, PostgreSQL refuses).
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Voted battles, newest first, with both conversations and the voter as a pseudonym."""
     filters = review.VoteFilter(model, since, until, leaked, excluded, limit, offset)
