@@ -102,6 +102,8 @@ class Settings(BaseSettings):
     # Voters.
     voter_cookie_days: int = Field(365, ge=1)
     trusted_proxy_headers: list[str] = Field(default_factory=list)
+    # The largest request body any route reads (413 beyond); prompts are far smaller.
+    max_request_bytes: int = Field(2 * 1024 * 1024, ge=1024)
 
     @field_validator("admin_token")
     @classmethod

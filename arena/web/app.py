@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from arena.core.settings import Settings, load_settings
 from arena.web import handlers
 from arena.web.assets import WEB
+from arena.web.bodylimit import BodyLimit
 from arena.web.lifespan import lifespan_for
 from arena.web.routes import (
     admin_api,
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         signer=lambda: arena_state(app).signer,
         trusted_headers=settings.trusted_proxy_headers,
     )
+    # Inside the security headers (so a 413 carries them), outside everything that reads a body.
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     handlers.install(app)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from arena.web.assets import HTMX
+from arena.web.assets import SCRIPTS
 
-CDN_ORIGIN = HTMX.cdn_url.split("/npm/")[0]
+# The exact pinned files, not the CDN host: anything else jsDelivr serves stays blocked.
+# The local copy (web/static/vendor) is covered by 'self'.
+PINNED_SCRIPTS = " ".join(s.cdn_url for s in SCRIPTS)
 CSP = (
     "default-src 'self'; "
-    f"script-src 'self' {CDN_ORIGIN}; "
+    f"script-src 'self' {PINNED_SCRIPTS}; "
     "style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )

@@ -7,11 +7,12 @@ where a key comes from and masks it. Routes parse, call `arena.admin.service` /
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from arena.admin import review, service, vote_service
@@ -25,16 +26,40 @@ from arena.store.endpoint_models import (
     Removal,
 )
 from arena.web.admin_deps import AdminKeys, AdminKeysDep, require_api_admin
-from arena.web.deps import EngineDep, SettingsDep, SignerDep
+from arena.web.deps import (
+    EngineDep,
+    IsoDay,
+    SettingsDep,
+    SignerDep,
+    no_nul_in_json,
+    no_nul_in_url,
+)
+from arena.web.openapi import BODY, COMMON, errors, ok_body
+from arena.web.state import arena_state
+
+
+class BearerFirst(APIRoute):
+    """Checks the bearer token before FastAPI reads and parses the body (a dependency would run
+    only after that), so a stranger's upload is refused unread."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, behind the token check."""
+        handler = super().get_route_handler()
+
+        async def checked(request: Request) -> Response:
+            await require_api_admin(request, arena_state(request.app).settings)
+            return await handler(request)
+
+        return checked
+
 
 router = APIRouter(
     prefix="/api/admin",
     tags=["admin"],
-    dependencies=[Depends(require_api_admin)],
-    responses={
-        401: {"description": "Missing or wrong bearer token"},
-        403: {"description": "The admin is off (no ARENA_ADMIN_TOKEN)"},
-    },
+    route_class=BearerFirst,
+    # PostgreSQL cannot store U+0000 in text; refused here, it is a 422 instead of a 503.
+    dependencies=[Depends(no_nul_in_url), Depends(no_nul_in_json)],
+    responses=errors(401, 403, 422, *COMMON),
 )
 
 NEW_MODEL_EXAMPLE = {
@@ -79,20 +104,22 @@ def list_models(engine: EngineDep, keys: AdminKeysDep) -> list[EndpointPublic]:
     return service.list_models(engine, keys.cipher)
 
 
-@router.post("/models", status_code=201, response_model=EndpointPublic)
+@router.post(
+    "/models", status_code=201, response_model=EndpointPublic, responses=errors(*BODY, 409)
+)
 def add_model(body: CreateBody, engine: EngineDep, keys: AdminKeysDep) -> EndpointPublic:
     """Add a model. The endpoint fields, plus `preset` (fills base_url and hints), `thinking`
     (true/false, for presets that can switch it) and `api_key` (stored encrypted). 409 if taken."""
     return service.add_model(engine, body, ciphers(keys), source="api")
 
 
-@router.get("/models/{name}", response_model=EndpointPublic)
+@router.get("/models/{name}", response_model=EndpointPublic, responses=errors(404))
 def get_model(name: str, engine: EngineDep, keys: AdminKeysDep) -> EndpointPublic:
     """One model endpoint."""
     return service.get_model(engine, keys.cipher, name)
 
 
-@router.patch("/models/{name}", response_model=EndpointPublic)
+@router.patch("/models/{name}", response_model=EndpointPublic, responses=errors(*BODY, 404))
 def edit_model(
     name: str, body: UpdateBody, engine: EngineDep, keys: AdminKeysDep
 ) -> EndpointPublic:
@@ -100,19 +127,19 @@ def edit_model(
     return service.edit_model(engine, name, body, ciphers(keys))
 
 
-@router.delete("/models/{name}", response_model=Removal)
+@router.delete("/models/{name}", response_model=Removal, responses=errors(404))
 def delete_model(name: str, engine: EngineDep) -> Removal:
     """Retire a model that has battles (they stay, it shows as retired), else delete it."""
     return service.remove_model(engine, name)
 
 
-@router.post("/models/{name}/unpause", response_model=EndpointPublic)
+@router.post("/models/{name}/unpause", response_model=EndpointPublic, responses=errors(404))
 def unpause_model(name: str, engine: EngineDep, keys: AdminKeysDep) -> EndpointPublic:
     """Lift a circuit-breaker pause now."""
     return service.unpause_model(engine, name, keys.cipher)
 
 
-@router.post("/models/{name}/test")
+@router.post("/models/{name}/test", responses=errors(404))
 async def test_model(
     name: str, engine: EngineDep, keys: AdminKeysDep, settings: SettingsDep
 ) -> dict[str, Any]:
@@ -128,18 +155,19 @@ def list_presets() -> list[dict[str, Any]]:
     return [p.public() for p in PRESETS.values()]
 
 
-@router.get("/votes")
+@router.get("/votes", responses=errors(404, 422))
 def list_votes(
     engine: EngineDep,
     keys: AdminKeysDep,
     signer: SignerDep,
     model: Annotated[str | None, Query(description="a model's name")] = None,
-    since: Annotated[date | None, Query(description="first day (UTC), inclusive")] = None,
-    until: Annotated[date | None, Query(description="last day (UTC), inclusive")] = None,
+    since: Annotated[IsoDay | None, Query(description="first day (UTC), inclusive")] = None,
+    until: Annotated[IsoDay | None, Query(description="last day (UTC), inclusive")] = None,
     leaked: Annotated[bool | None, Query(description="flagged: an answer named its model")] = None,
     excluded: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded: past a 64-bit integer the database fails (SQLite overflows, PostgreSQL refuses).
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """Voted battles, newest first, with both conversations and the voter as a pseudonym."""
     filters = review.VoteFilter(model, since, until, leaked, excluded, limit, offset)
@@ -147,7 +175,7 @@ def list_votes(
     return [v.public(signer.hash_id, scrub) for v in vote_service.list_votes(engine, filters)]
 
 
-@router.get("/votes/{battle_id}")
+@router.get("/votes/{battle_id}", responses=errors(404, 409))
 def get_vote(
     battle_id: str, engine: EngineDep, keys: AdminKeysDep, signer: SignerDep
 ) -> dict[str, Any]:
@@ -156,7 +184,7 @@ def get_vote(
     return vote_service.get_vote(engine, battle_id).public(signer.hash_id, scrub)
 
 
-@router.post("/votes/{battle_id}/exclude")
+@router.post("/votes/{battle_id}/exclude", responses=errors(*BODY, 404, 409))
 def exclude_vote(
     battle_id: str, body: ReasonIn, engine: EngineDep, keys: AdminKeysDep, signer: SignerDep
 ) -> dict[str, Any]:
@@ -165,7 +193,7 @@ def exclude_vote(
     return get_vote(battle_id, engine, keys, signer)
 
 
-@router.post("/votes/{battle_id}/include")
+@router.post("/votes/{battle_id}/include", responses=errors(404, 409))
 def include_vote(
     battle_id: str,
     engine: EngineDep,
@@ -180,7 +208,11 @@ def include_vote(
     return get_vote(battle_id, engine, keys, signer)
 
 
-@router.get("/battles.jsonl")
+@router.get(
+    "/battles.jsonl",
+    response_class=StreamingResponse,
+    responses={**ok_body("Clean-battle JSON Lines", "application/x-ndjson"), **errors(422)},
+)
 def export_battles(
     engine: EngineDep, signer: SignerDep, include_excluded: bool = True
 ) -> StreamingResponse:

@@ -12,7 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from arena.battles import service as actions
 from arena.battles import views
 from arena.battles.store import BattleError
-from arena.web.deps import BattlesDep, EngineDep, RunnerDep, VoterDep, VoterIdentityDep
+from arena.web.deps import (
+    BattlesDep,
+    EngineDep,
+    RunnerDep,
+    VoterDep,
+    VoterIdentityDep,
+    no_nul_in_url,
+)
+from arena.web.openapi import BODY, COMMON, HealthOut, errors, ok_body
 from arena.web.sse import SSE_HEADERS, encode, json_frame
 
 
@@ -23,7 +31,12 @@ async def require_json(request: Request) -> None:
         raise BattleError(415, "Send the request body as JSON (Content-Type: application/json).")
 
 
-router = APIRouter(prefix="/api", tags=["voters"])
+router = APIRouter(
+    prefix="/api",
+    tags=["voters"],
+    dependencies=[Depends(no_nul_in_url)],
+    responses=errors(*COMMON, 422),
+)
 JSON_ONLY = [Depends(require_json)]
 
 
@@ -41,7 +54,9 @@ class VoteIn(BaseModel):
     winner: str = Field(description="model_a | model_b | tie | tie (bothbad)")
 
 
-@router.post("/battles", status_code=201, dependencies=JSON_ONLY)
+@router.post(
+    "/battles", status_code=201, dependencies=JSON_ONLY, responses=errors(*BODY, 409, 424, 429)
+)
 async def create_battle(
     body: PromptIn, arena: BattlesDep, voter: VoterIdentityDep
 ) -> dict[str, Any]:
@@ -54,7 +69,14 @@ async def create_battle(
     }
 
 
-@router.get("/battles/{battle_id}/stream", response_class=StreamingResponse)
+@router.get(
+    "/battles/{battle_id}/stream",
+    response_class=StreamingResponse,
+    responses={
+        **ok_body("Server-sent events of the current turn", "text/event-stream"),
+        **errors(403, 404),
+    },
+)
 async def stream_battle(battle_id: str, gen: RunnerDep, voter: VoterDep) -> StreamingResponse:
     """Both answers of the current turn as server-sent events; a reconnect replays, never reruns."""
     events = await gen.open(battle_id, voter)
@@ -63,14 +85,19 @@ async def stream_battle(battle_id: str, gen: RunnerDep, voter: VoterDep) -> Stre
     )
 
 
-@router.get("/battles/{battle_id}")
+@router.get("/battles/{battle_id}", responses=errors(403, 404))
 async def get_battle(battle_id: str, engine: EngineDep, voter: VoterDep) -> dict[str, Any]:
     """The battle as its voter may see it; model names only after the vote."""
     view = await asyncio.to_thread(views.battle_view, engine, battle_id=battle_id, voter_id=voter)
     return view.public()
 
 
-@router.post("/battles/{battle_id}/turns", status_code=202, dependencies=JSON_ONLY)
+@router.post(
+    "/battles/{battle_id}/turns",
+    status_code=202,
+    dependencies=JSON_ONLY,
+    responses=errors(*BODY, 403, 404, 409, 424, 429),
+)
 async def add_turn(
     battle_id: str, body: PromptIn, arena: BattlesDep, voter: VoterIdentityDep
 ) -> dict[str, Any]:
@@ -84,14 +111,20 @@ async def add_turn(
     }
 
 
-@router.post("/battles/{battle_id}/stop", dependencies=JSON_ONLY)
+@router.post(
+    "/battles/{battle_id}/stop", dependencies=JSON_ONLY, responses=errors(403, 404, 409, 415)
+)
 async def stop_battle(battle_id: str, gen: RunnerDep, voter: VoterDep) -> dict[str, Any]:
     """Stop generating the current turn (both upstream requests are closed)."""
     await gen.stop(battle_id, voter)
     return {"battle_id": battle_id, "stopping": True}
 
 
-@router.post("/battles/{battle_id}/vote", dependencies=JSON_ONLY)
+@router.post(
+    "/battles/{battle_id}/vote",
+    dependencies=JSON_ONLY,
+    responses=errors(*BODY, 403, 404, 409, 429),
+)
 async def vote(
     battle_id: str, body: VoteIn, arena: BattlesDep, voter: VoterIdentityDep
 ) -> dict[str, Any]:
@@ -108,7 +141,12 @@ async def vote(
     }
 
 
-@router.get("/health", tags=["ops"])
+@router.get(
+    "/health",
+    tags=["ops"],
+    response_model=HealthOut,
+    responses={503: {"model": HealthOut, "description": "The database does not answer"}},
+)
 async def api_health(engine: EngineDep) -> JSONResponse:
     """Liveness and database reachability."""
     from sqlalchemy import text

@@ -12,6 +12,7 @@ from arena.votes.board import LISTED_STATUSES, LeaderboardOptions, cached_leader
 from arena.votes.tags import CATEGORIES
 from arena.web.charts import heatmap, interval_chart
 from arena.web.deps import SettingsDep
+from arena.web.openapi import COMMON, errors, ok_body
 from arena.web.render import render
 from arena.web.state import arena_state
 from ratings.formats import COLUMNS, to_csv, to_markdown
@@ -63,7 +64,19 @@ def _export(data: dict[str, Any], fmt: Format, download: str | None) -> Response
     return JSONResponse(data, headers=headers)
 
 
-@router.get("/api/leaderboard", tags=["leaderboard"])
+@router.get(
+    "/api/leaderboard",
+    tags=["leaderboard"],
+    responses={
+        **ok_body(
+            "The leaderboard: JSON (see CONTRACT.md), or CSV / Markdown by `format`",
+            "application/json",
+            "text/csv",
+            "text/markdown",
+        ),
+        **errors(*COMMON, 422),
+    },
+)
 async def api_leaderboard(
     request: Request,
     style_control: bool = False,
