@@ -78,13 +78,14 @@ def _fields(args: argparse.Namespace) -> dict[str, Any]:
 @admin_command
 def _add(args: argparse.Namespace) -> int:
     from arena.admin import crud
+    from arena.core.settings import load_settings
 
     fields = _fields(args)
     if args.preset:
         fields["preset"] = args.preset
     if args.thinking:
         fields["thinking"] = args.thinking == "on"
-    item, _ = crud.parse_new(fields)
+    item, _ = crud.parse_new(fields, load_settings().endpoint_rules)
     with transaction() as session:
         crud.create(session, item=item, source="cli")
     print(f"added {item.name} ({item.model} @ {item.base_url})")
@@ -94,6 +95,7 @@ def _add(args: argparse.Namespace) -> int:
 @admin_command
 def _edit(args: argparse.Namespace) -> int:
     from arena.admin import AdminError, crud
+    from arena.core.settings import load_settings
 
     fields = _fields(args)
     fields.pop("name", None)
@@ -101,7 +103,8 @@ def _edit(args: argparse.Namespace) -> int:
         raise AdminError(422, "nothing to change: give at least one option, e.g. --weight 2")
     with transaction() as session:
         endpoint = crud.find(session, name=args.name)
-        item, retired, _, _ = crud.parse_edit(endpoint, fields)
+        rules = load_settings().endpoint_rules
+        item, retired, _, _ = crud.parse_edit(endpoint, fields, rules)
         crud.update(session, endpoint=endpoint, item=item, retired=retired)
     print(f"updated {args.name}: {', '.join(sorted(fields))}")
     return 0

@@ -18,7 +18,7 @@ from arena.admin.forms import endpoint_fields, form_values
 from arena.admin.testing import probe_timeouts
 from arena.web.admin_deps import ADMIN_CSRF, AdminKeys, AdminKeysDep
 from arena.web.admin_deps import PageAdminDep as AdminDep
-from arena.web.admin_render import admin_router, back, is_htmx, page, redirect
+from arena.web.admin_render import admin_router, back, draft_result, is_htmx, page, redirect
 from arena.web.deps import EngineDep, SettingsDep
 
 router = admin_router()
@@ -43,14 +43,20 @@ async def model_page(
 
 @router.post("/models/{name}", dependencies=ADMIN_CSRF)
 async def edit_model(
-    request: Request, name: str, engine: EngineDep, keys: AdminKeysDep, sid: AdminDep
+    request: Request,
+    name: str,
+    engine: EngineDep,
+    keys: AdminKeysDep,
+    sid: AdminDep,
+    settings: SettingsDep,
 ) -> Response:
     """Save the edit form."""
     form = await request.form()
     ciphers = service.Ciphers(read=keys.cipher, store=keys.store_cipher)
 
     def save() -> None:
-        service.edit_model(engine, name, endpoint_fields(form, edit=True), ciphers)
+        fields = endpoint_fields(form, edit=True)
+        service.edit_model(engine, name, fields, ciphers, settings.endpoint_rules)
 
     try:
         await asyncio.to_thread(save)
@@ -134,7 +140,8 @@ async def test_model(
     settings: SettingsDep,
 ) -> Response:
     """Send the test prompt; show timing and the answer, or the error and what to do."""
-    result = await service.test_model(engine, name, keys.cipher, probe_timeouts(settings))
+    timeouts = probe_timeouts(settings)
+    result = await service.test_model(engine, name, keys.cipher, timeouts, settings.endpoint_rules)
     if is_htmx(request):
         return page(request, keys, sid, "_admin_test.html", model_name=name, result=result)
     m = await _detail(engine, keys, name)
@@ -148,6 +155,20 @@ async def test_model(
         result=result,
         can_store=keys.can_store,
     )
+
+
+@router.post("/models/{name}/draft", dependencies=ADMIN_CSRF)
+async def test_edit_draft(
+    request: Request,
+    name: str,
+    engine: EngineDep,
+    keys: AdminKeysDep,
+    sid: AdminDep,
+    settings: SettingsDep,
+) -> Response:
+    """Test the edit form's values before saving them (nothing is stored)."""
+    form = await request.form()
+    return await draft_result(request, engine, keys, sid, settings, form, name=name)
 
 
 @router.post("/models/{name}/{action}", dependencies=ADMIN_CSRF)
