@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.browsing import PHONE, Tab, play
 from tests.conftest import MODELS
@@ -76,3 +76,47 @@ def test_admin_journey(
 
     tab.assert_clean()
     voter.assert_clean()
+
+
+def log_in(tab: Tab) -> Page:
+    """Log the tab's browser into the admin; the models list."""
+    admin = tab.page
+    admin.get_by_label("Admin token").fill(TOKEN)
+    admin.get_by_role("button", name="Log in").click()
+    expect(admin.get_by_role("heading", name="Models")).to_be_visible()
+    return admin
+
+
+def model_row(admin: Page, name: str) -> Locator:
+    return admin.locator("tbody tr", has=admin.get_by_role("link", name=name, exact=True))
+
+
+def test_row_actions_answer_in_their_row(
+    arena: ThreadedServer, fake: FakeOpenAI, open_tab: Callable[..., Tab]
+) -> None:
+    tab = open_tab(arena.url + "/admin")
+    admin = log_in(tab)
+    alpha, beta = model_row(admin, "alpha"), model_row(admin, "beta")
+
+    alpha.get_by_role("button", name="Test").click()
+    expect(alpha).to_contain_text("alpha answered")
+    expect(alpha).to_contain_text("Echo: ")
+    expect(beta).not_to_contain_text("answered")
+
+    # A weight the server refuses: its reason beside that weight field, the row still there.
+    weight = beta.get_by_label("Weight of beta")
+    weight.fill("")
+    beta.get_by_role("button", name="Set").click()
+    error = beta.locator(".field-error")
+    expect(error).to_contain_text("weight")
+    expect(weight).to_have_attribute("aria-invalid", "true")
+    box, field = error.bounding_box(), weight.bounding_box()
+    assert box and field and abs(box["y"] - (field["y"] + field["height"])) < 60
+    expect(admin.locator("#flash")).to_be_empty()
+    tab.screenshot("admin-row-error-desktop")
+
+    # Then a good one: saved, the error gone.
+    beta.get_by_label("Weight of beta").fill("2")
+    beta.get_by_role("button", name="Set").click()
+    expect(beta.locator(".field-error")).to_have_count(0)
+    expect(beta.get_by_label("Weight of beta")).to_have_value("2.0")

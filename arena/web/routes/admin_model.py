@@ -98,12 +98,41 @@ async def set_weight(
 ) -> Response:
     """Change how often a model is drawn (its row again, or back to the list)."""
     raw = (await request.form()).get("weight")
-    await asyncio.to_thread(service.set_weight, engine, name, raw if isinstance(raw, str) else "")
+    weight = raw if isinstance(raw, str) else ""
+    try:
+        await asyncio.to_thread(service.set_weight, engine, name, weight)
+    except AdminError as exc:
+        if exc.status == 404 or not _in_place(request):
+            raise
+        # Beside the weight field, with what was typed, rather than at the top of the page.
+        return await _row_or_back(
+            request,
+            engine,
+            keys,
+            sid,
+            name,
+            status=exc.status,
+            weight_error=exc.detail,
+            weight_value=weight,
+        )
     return await _row_or_back(request, engine, keys, sid, name)
 
 
+def _in_place(request: Request) -> bool:
+    """An htmx request that swaps a model's row or status box (errors go into it)."""
+    return is_htmx(request) and request.headers.get("hx-target", "").startswith(
+        ("row-", "model-status")
+    )
+
+
 async def _row_or_back(
-    request: Request, engine: Engine, keys: AdminKeys, sid: str, name: str
+    request: Request,
+    engine: Engine,
+    keys: AdminKeys,
+    sid: str,
+    name: str,
+    status: int = 200,
+    **errors: str,
 ) -> Response:
     if not is_htmx(request):
         referer = urlparse(request.headers.get("referer") or "").path
@@ -114,9 +143,10 @@ async def _row_or_back(
         if request.headers.get("hx-target", "").startswith("row-")
         else "_admin_model_status.html"
     )
-    response = page(request, keys, sid, template, m=m)
-    # Every model's chance of being drawn may have moved: the list refreshes that column.
-    response.headers["HX-Trigger"] = "draw-changed"
+    response = page(request, keys, sid, template, status=status, m=m, **errors)
+    if status < 400:
+        # Every model's chance of being drawn may have moved: the list refreshes that column.
+        response.headers["HX-Trigger"] = "draw-changed"
     return response
 
 
@@ -183,5 +213,12 @@ async def model_action(
     """Enable, disable, unpause, retire or restore a model."""
     if action not in service.ACTIONS:
         raise AdminError(404, f"unknown action {action!r}")
-    await asyncio.to_thread(service.act, engine, name, action)
+    try:
+        await asyncio.to_thread(service.act, engine, name, action)
+    except AdminError as exc:
+        if exc.status == 404 or not _in_place(request):
+            raise
+        return await _row_or_back(
+            request, engine, keys, sid, name, status=exc.status, action_error=exc.detail
+        )
     return await _row_or_back(request, engine, keys, sid, name)
