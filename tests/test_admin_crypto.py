@@ -46,10 +46,10 @@ def test_the_decrypt_for_battles_follows_the_key_rule(monkeypatch: pytest.Monkey
     )
     assert resolve_api_key(endpoint, decrypt) == KEY
     # A named environment variable that is set wins over a typed key.
-    monkeypatch.setenv("ARENA_TEST_KEY_VAR", "sk-from-env")
-    endpoint.api_key_env = "ARENA_TEST_KEY_VAR"
+    monkeypatch.setenv("TEST_KEY_VAR_API_KEY", "sk-from-env")
+    endpoint.api_key_env = "TEST_KEY_VAR_API_KEY"
     assert resolve_api_key(endpoint, decrypt) == "sk-from-env"
-    monkeypatch.delenv("ARENA_TEST_KEY_VAR")
+    monkeypatch.delenv("TEST_KEY_VAR_API_KEY")
     assert resolve_api_key(endpoint, decrypt) == KEY
     # A key the secret cannot read is sent as "" (refused upstream), never an exception.
     assert (

@@ -19,7 +19,7 @@ from tests.servers import ThreadedServer
 ArenaServer = Callable[..., AbstractContextManager[ThreadedServer]]
 TYPED = "sk-test-SECRET-123456"
 ENV_KEY = "sk-env-SECRET-abcdef987"
-ENV = "ARENA_TEST_SECRET_KEY_VAR"
+ENV = "TEST_SECRET_VAR_KEY"
 
 
 class Recorder:

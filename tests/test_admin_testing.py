@@ -11,7 +11,7 @@ from tests.admin_client import AUTH, htmx, login
 from tests.fake_openai import Behavior, FakeOpenAI, closed_port_url
 
 KEY = "sk-upstream-KEY-987654"
-ENV = "ARENA_TEST_UPSTREAM_KEY"
+ENV = "TEST_UPSTREAM_API_KEY"
 
 
 def add(client: httpx.Client, name: str, base_url: str, model: str, **fields: object) -> None:

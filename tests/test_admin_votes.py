@@ -148,7 +148,9 @@ def test_review_through_the_pages(client: httpx.Client, database_url: str) -> No
     assert f'id="vote-{battle}"' in filtered.text
 
     r = client.post(f"/admin/votes/{battle}/exclude", headers=htmx(csrf), data={"reason": " "})
-    assert r.status_code == 422 and r.headers["hx-retarget"] == "#flash"
+    # Refused in place: the vote again, the reason beside its field (not the page's top).
+    assert r.status_code == 422 and "hx-retarget" not in r.headers
+    assert f'id="vote-{battle}"' in r.text and 'class="field-error"' in r.text
 
     r = client.post(f"/admin/votes/{battle}/include", data={"csrf_token": csrf})
     assert r.status_code == 303 and r.headers["location"].startswith("/admin/votes")

@@ -172,7 +172,7 @@ def test_endpoint_settings_reach_the_upstream(
 ) -> None:
     """Temperature, top_p, max_tokens, the system prompt, extra_body and the key are sent as
     the endpoint says, with streaming usage asked for; reasoning never goes back."""
-    monkeypatch.setenv("ARENA_TEST_UPSTREAM_KEY", "sk-test-0123456789")
+    monkeypatch.setenv("TEST_UPSTREAM_API_KEY", "sk-test-0123456789")
     fake.set_default(Behavior(reasoning="Thinking it over."))
     models = write_models(
         tmp_path / "models.toml",
@@ -182,7 +182,7 @@ def test_endpoint_settings_reach_the_upstream(
         max_tokens=123,
         system_prompt="Answer briefly.",
         extra_body={"enable_thinking": True},
-        api_key_env="ARENA_TEST_UPSTREAM_KEY",
+        api_key_env="TEST_UPSTREAM_API_KEY",
     )
     with arena_server(models=models) as srv, httpx.Client(base_url=srv.url) as c:
         battle = start(c, "Name a river")

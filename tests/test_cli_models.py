@@ -188,15 +188,13 @@ def test_test_command(
         "--model",
         "upstream-keyed",
         "--api-key-env",
-        "ARENA_TEST_CLI_KEY",
+        "TEST_CLI_API_KEY",
     )
-    monkeypatch.delenv("ARENA_TEST_CLI_KEY", raising=False)
+    monkeypatch.delenv("TEST_CLI_API_KEY", raising=False)
     status, out = cli("models", "test", "keyed")
     assert status == 1
-    assert (
-        "FAILED" in out and "refused the API key" in out and "ARENA_TEST_CLI_KEY is not set" in out
-    )
-    monkeypatch.setenv("ARENA_TEST_CLI_KEY", KEY)
+    assert "FAILED" in out and "refused the API key" in out and "TEST_CLI_API_KEY is not set" in out
+    monkeypatch.setenv("TEST_CLI_API_KEY", KEY)
     status, out = cli("models", "test", "keyed", "--json")
     assert status == 0 and json.loads(out)["ok"] is True and KEY not in out
 

@@ -28,7 +28,8 @@ from arena.admin.describe import (
     stored_key,
 )
 from arena.admin.presets import apply_preset
-from arena.store.endpoint_models import EndpointCreate, EndpointUpdate
+from arena.core.rules import EndpointRules
+from arena.store.endpoint_models import EndpointCreate, EndpointUpdate, origin, rules_context
 from arena.store.keys import KeyCipher
 from arena.store.tables import Answer, Battle, Endpoint, Vote, utcnow
 from arena.votes.version import bump_votes_version
@@ -44,6 +45,7 @@ __all__ = [
     "NO_SECRET_MESSAGE",
     "all_keys",
     "battle_count",
+    "check_key_follows_host",
     "create",
     "describe",
     "edit",
@@ -85,7 +87,9 @@ def _optional(raw: Mapping[str, Any], key: str, kind: type) -> Any:
     return value
 
 
-def parse_new(raw: Mapping[str, Any]) -> tuple[EndpointCreate, str | None]:
+def parse_new(
+    raw: Mapping[str, Any], rules: EndpointRules | None = None
+) -> tuple[EndpointCreate, str | None]:
     """A new endpoint from a request's fields (+ `preset`, `thinking`, `api_key`), validated."""
     if not isinstance(raw, Mapping):
         raise AdminError(422, "the body must be a JSON object of endpoint fields")
@@ -97,18 +101,19 @@ def parse_new(raw: Mapping[str, Any]) -> tuple[EndpointCreate, str | None]:
         fields.pop(key, None)
     fields = apply_preset(fields, preset or None, thinking=thinking, typed_key=api_key is not None)
     try:
-        return EndpointCreate.model_validate(fields), api_key
+        return EndpointCreate.model_validate(fields, context=rules_context(rules)), api_key
     except ValidationError as exc:
         raise AdminError(422, validation_message(exc)) from None
 
 
 def parse_edit(
-    endpoint: Endpoint, raw: Mapping[str, Any]
+    endpoint: Endpoint, raw: Mapping[str, Any], rules: EndpointRules | None = None
 ) -> tuple[EndpointCreate, bool | None, str | None, bool]:
     """A partial edit merged into the endpoint and validated as a whole.
 
     Returns (fields, retired, new api key, clear the stored key). `"api_key": null` or `""`
-    clears a stored key; a string replaces it.
+    clears a stored key; a string replaces it. Moving a stored key to another host needs it
+    typed again (see `check_key_follows_host`).
     """
     if not isinstance(raw, Mapping):
         raise AdminError(422, "the body must be a JSON object of the fields to change")
@@ -125,14 +130,38 @@ def parse_edit(
         clear_key = api_key is None
         del fields["api_key"]
     try:
-        patch = EndpointUpdate.model_validate(fields)
+        context = rules_context(rules)
+        patch = EndpointUpdate.model_validate(fields, context=context)
         changes = patch.model_dump(exclude_unset=True)
         retired = changes.pop("retired", None)
         current = {k: getattr(endpoint, k) for k in EDITABLE}
-        item = EndpointCreate.model_validate({**current, **changes})
+        item = EndpointCreate.model_validate({**current, **changes}, context=context)
     except ValidationError as exc:
         raise AdminError(422, validation_message(exc)) from None
+    check_key_follows_host(endpoint, item.base_url, retyped="api_key" in raw)
     return item, retired, api_key, clear_key
+
+
+def check_key_follows_host(endpoint: Endpoint, base_url: str, *, retyped: bool) -> None:
+    """422 when a stored key would be sent to another host without being typed again.
+
+    Whoever can edit base_url could otherwise point it at their own server and collect the key
+    that was typed for the old host; a new key (or clearing the old one) is a deliberate act.
+    """
+    if not endpoint.api_key_encrypted or retyped:
+        return
+    old, new = origin(endpoint.base_url), origin(base_url)
+    if old != new:
+        raise AdminError(
+            422,
+            f"api_key: base_url now points at another host ({_where(new)} instead of "
+            f"{_where(old)}); the stored API key is not sent to a new host. Type the key "
+            'again, or clear it ("api_key": null, or "forget the typed key").',
+        )
+
+
+def _where(o: tuple[str, str, int | None]) -> str:
+    return f"{o[0]}://{o[1]}:{o[2]}"
 
 
 def find(session: Session, *, name: str) -> Endpoint:
@@ -275,10 +304,17 @@ def remove(session: Session, *, name: str) -> Literal["retired", "deleted"]:
     return "deleted"
 
 
-def edit(session: Session, *, name: str, raw: Mapping[str, Any], cipher: KeyCipher | None) -> None:
+def edit(
+    session: Session,
+    *,
+    name: str,
+    raw: Mapping[str, Any],
+    cipher: KeyCipher | None,
+    rules: EndpointRules | None = None,
+) -> None:
     """Apply a partial edit (API body or form fields) to the named endpoint, validated whole."""
     endpoint = find(session, name=name)
-    item, retired, api_key, clear_key = parse_edit(endpoint, raw)
+    item, retired, api_key, clear_key = parse_edit(endpoint, raw, rules)
     update(
         session,
         endpoint=endpoint,

@@ -15,14 +15,14 @@ from typing import Any, Literal
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from arena.admin import AdminError, crud, review
+from arena.admin import AdminError, crud, drafts, review
 from arena.admin.describe import describe
 from arena.admin.forms import endpoint_values
-from arena.admin.testing import KeyInfo, ProbeResult, probe_endpoint, probe_params
-from arena.core.rules import SamplingRules, Timeouts
+from arena.admin.testing import KeyInfo, ProbeResult, probe_params
+from arena.core.rules import EndpointRules, SamplingRules, Timeouts
 from arena.matchmaking.pairing import matchmaking_inputs
 from arena.matchmaking.policy import NotEnoughModels, draw_probabilities
-from arena.store.endpoint_models import EndpointPublic, Removal
+from arena.store.endpoint_models import EndpointPublic, Removal, origin
 from arena.store.engine import session_scope
 from arena.store.keys import KeyCipher
 from arena.store.tables import Endpoint
@@ -115,10 +115,15 @@ def model_detail(engine: Engine, cipher: KeyCipher | None, name: str) -> ModelDe
 
 
 def add_model(
-    engine: Engine, raw: Mapping[str, Any], ciphers: Ciphers, *, source: str
+    engine: Engine,
+    raw: Mapping[str, Any],
+    ciphers: Ciphers,
+    *,
+    source: str,
+    rules: EndpointRules | None = None,
 ) -> EndpointPublic:
     """Validate a new model's fields (+ preset, thinking, api_key) and add it; 409 if taken."""
-    item, api_key = crud.parse_new(raw)
+    item, api_key = crud.parse_new(raw, rules)
     with session_scope(engine) as session:
         endpoint = crud.create(
             session, item=item, api_key=api_key, cipher=ciphers.store, source=source
@@ -127,11 +132,15 @@ def add_model(
 
 
 def edit_model(
-    engine: Engine, name: str, raw: Mapping[str, Any], ciphers: Ciphers
+    engine: Engine,
+    name: str,
+    raw: Mapping[str, Any],
+    ciphers: Ciphers,
+    rules: EndpointRules | None = None,
 ) -> EndpointPublic:
     """Apply a partial edit (API body or form fields), validated whole; nothing saved if refused."""
     with session_scope(engine) as session:
-        crud.edit(session, name=name, raw=raw, cipher=ciphers.store)
+        crud.edit(session, name=name, raw=raw, cipher=ciphers.store, rules=rules)
         return _public(session, crud.find(session, name=name), ciphers.read)
 
 
@@ -183,7 +192,11 @@ def unpause_model(engine: Engine, name: str, cipher: KeyCipher | None) -> Endpoi
 
 
 async def test_model(
-    engine: Engine, name: str, cipher: KeyCipher | None, timeouts: Timeouts
+    engine: Engine,
+    name: str,
+    cipher: KeyCipher | None,
+    timeouts: Timeouts,
+    rules: EndpointRules | None = None,
 ) -> ProbeResult:
     """Send the test prompt to a model: timing and the answer, or the error explained."""
 
@@ -193,4 +206,35 @@ async def test_model(
 
     # The lookup is blocking database work; the probe itself is async network work.
     params, key = await asyncio.to_thread(load)
-    return await probe_endpoint(params, timeouts, key=key)
+    return await drafts.guarded_probe(params, timeouts, key=key, rules=rules or EndpointRules())
+
+
+async def test_draft(
+    engine: Engine,
+    raw: Mapping[str, Any],
+    cipher: KeyCipher | None,
+    timeouts: Timeouts,
+    rules: EndpointRules | None = None,
+    *,
+    name: str | None = None,
+) -> ProbeResult:
+    """Test the add form's (or, with `name`, the edit form's) values without saving anything.
+
+    Validated like the save (422 the same way); on a host no saved model uses, failures are
+    neutral (see `arena.admin.drafts`).
+    """
+    rules = rules or EndpointRules()
+
+    def load() -> tuple[CallParams, KeyInfo, bool]:
+        # Read-only: the session is rolled back, so a draft never writes a row.
+        with Session(engine) as session:
+            item, typed, saved = drafts.draft_fields(session, raw, rules, name=name)
+            stored = crud.stored_key(saved, cipher) if saved is not None else None
+            params, key = drafts.draft_call(item, typed, stored)
+            known = origin(item.base_url) in drafts.known_origins(session)
+            return params, key, known
+
+    params, key, known = await asyncio.to_thread(load)
+    if known:
+        return await drafts.guarded_probe(params, timeouts, key=key, rules=rules)
+    return await drafts.neutral_probe(params, timeouts, key=key, rules=rules)

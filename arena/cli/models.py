@@ -69,14 +69,18 @@ def _fields(args: argparse.Namespace) -> dict[str, Any]:
 @admin_command
 def _add(args: argparse.Namespace) -> int:
     from arena.admin import service
+    from arena.core.settings import load_settings
 
     fields = _fields(args)
     if args.preset:
         fields["preset"] = args.preset
     if args.thinking:
         fields["thinking"] = args.thinking == "on"
-    with database() as engine:
-        added = service.add_model(engine, fields, service.Ciphers(None), source="cli")
+    settings = load_settings()
+    with database(settings) as engine:
+        added = service.add_model(
+            engine, fields, service.Ciphers(None), source="cli", rules=settings.endpoint_rules
+        )
     print(f"added {added.name} ({added.model} @ {added.base_url})")
     return 0
 
@@ -84,13 +88,17 @@ def _add(args: argparse.Namespace) -> int:
 @admin_command
 def _edit(args: argparse.Namespace) -> int:
     from arena.admin import AdminError, service
+    from arena.core.settings import load_settings
 
     fields = _fields(args)
     fields.pop("name", None)
     if not fields:
         raise AdminError(422, "nothing to change: give at least one option, e.g. --weight 2")
-    with database() as engine:
-        service.edit_model(engine, args.name, fields, service.Ciphers(None))
+    settings = load_settings()
+    with database(settings) as engine:
+        service.edit_model(
+            engine, args.name, fields, service.Ciphers(None), settings.endpoint_rules
+        )
     print(f"updated {args.name}: {', '.join(sorted(fields))}")
     return 0
 

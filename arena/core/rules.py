@@ -76,3 +76,16 @@ class GenerationRules:
     breaker_failures: int = 3  # failures in a row that pause a model
     breaker_pause: timedelta = timedelta(minutes=10)
     default_max_tokens: int = 2048
+
+
+# A key variable's name: ends in _KEY or _TOKEN (so _API_KEY too). The arena's own ARENA_*
+# variables are refused by `arena.store.endpoint_models` whatever this pattern says.
+DEFAULT_KEY_ENV_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*_(KEY|TOKEN)$"
+
+
+@dataclass(frozen=True)
+class EndpointRules:
+    """What a model endpoint may name: which env vars hold keys, which hosts may be called."""
+
+    api_key_env_pattern: str = DEFAULT_KEY_ENV_PATTERN
+    allow_link_local_upstreams: bool = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +13,9 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from arena.core.rules import (
+    DEFAULT_KEY_ENV_PATTERN,
     BattleRules,
+    EndpointRules,
     GenerationRules,
     Limits,
     ModerationConfig,
@@ -53,6 +56,10 @@ class Settings(BaseSettings):
     # Circuit breaker: a model that fails this many times in a row is paused for this long.
     breaker_failures: int = Field(3, ge=1)
     breaker_pause_minutes: float = Field(10.0, ge=0)
+    # Which env vars a model endpoint may name as its key (never ARENA_*, whatever this says),
+    # and whether upstreams on link-local / cloud-metadata addresses or with user:pass@ may be used.
+    api_key_env_pattern: str = DEFAULT_KEY_ENV_PATTERN
+    allow_link_local_upstreams: bool = False
 
     # Vote integrity: a vote whose answer names its own model is kept but does not count.
     count_leaked_votes: bool = False
@@ -124,6 +131,23 @@ class Settings(BaseSettings):
         if value is not None and value.get_secret_value().lower() in PLACEHOLDER_SECRETS:
             raise ValueError("ARENA_SECRET_KEY is a placeholder; set a real secret")
         return value
+
+    @field_validator("api_key_env_pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"api_key_env_pattern is not a regular expression: {exc}") from None
+        return value
+
+    @property
+    def endpoint_rules(self) -> EndpointRules:
+        """Which key variables and upstream hosts a model endpoint may use."""
+        return EndpointRules(
+            api_key_env_pattern=self.api_key_env_pattern,
+            allow_link_local_upstreams=self.allow_link_local_upstreams,
+        )
 
     @property
     def limits(self) -> Limits:

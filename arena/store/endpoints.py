@@ -18,7 +18,14 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from arena.store.endpoint_models import EndpointCreate, EndpointUpdate, check_base_url
+from arena.core.rules import EndpointRules
+from arena.store.endpoint_models import (
+    EndpointCreate,
+    EndpointUpdate,
+    check_base_url,
+    reserved_env,
+    rules_context,
+)
 from arena.store.engine import session_scope
 from arena.store.tables import Endpoint, utcnow
 
@@ -45,7 +52,7 @@ class ModelsFileError(ValueError):
     """The models file cannot be used; the message says where and why."""
 
 
-def read_models_file(path: Path) -> list[EndpointIn]:
+def read_models_file(path: Path, rules: EndpointRules | None = None) -> list[EndpointIn]:
     """The `[[models]]` entries of a TOML file, validated; a missing file means no models."""
     if not path.exists():
         return []
@@ -61,7 +68,7 @@ def read_models_file(path: Path) -> list[EndpointIn]:
     seen: set[str] = set()
     for i, entry in enumerate(entries, start=1):
         try:
-            item = EndpointIn.model_validate(entry)
+            item = EndpointIn.model_validate(entry, context=rules_context(rules))
         except ValidationError as exc:
             raise ModelsFileError(f"{path}: model #{i}: {exc}") from exc
         if item.name in seen:
@@ -95,8 +102,11 @@ def drawable_endpoints(session: Session, now: datetime | None = None) -> list[En
 
 
 def resolve_api_key(endpoint: Endpoint, decrypt: Any = None) -> str:
-    """The key to send upstream: the named env var, else a stored encrypted key, else a dummy."""
-    if endpoint.api_key_env:
+    """The key to send upstream: the named env var, else a stored encrypted key, else a dummy.
+
+    An ARENA_* variable is never read, even from a row saved before that rule existed.
+    """
+    if endpoint.api_key_env and not reserved_env(endpoint.api_key_env):
         value = os.environ.get(endpoint.api_key_env)
         if value:
             return value
@@ -108,9 +118,11 @@ def resolve_api_key(endpoint: Endpoint, decrypt: Any = None) -> str:
 
 def usable_models(entries: list[EndpointIn]) -> list[EndpointIn]:
     """Enabled entries whose key, if they need one, is in the environment."""
-    return [
-        e for e in entries if e.enabled and (e.api_key_env is None or os.environ.get(e.api_key_env))
-    ]
+    return [e for e in entries if e.enabled and _key_available(e.api_key_env)]
+
+
+def _key_available(env: str | None) -> bool:
+    return env is None or (not reserved_env(env) and bool(os.environ.get(env)))
 
 
 if __name__ == "__main__":
@@ -121,7 +133,8 @@ if __name__ == "__main__":
     # `python -m arena.endpoints usable`: exit 0 when at least two models can be called, from the
     # models file or from the database (models added in the admin UI or with the CLI).
     settings = load_settings()
-    found = {e.name for e in usable_models(read_models_file(settings.models))}
+    entries = read_models_file(settings.models, settings.endpoint_rules)
+    found = {e.name for e in usable_models(entries)}
     if settings.database_url.startswith("sqlite:///") and not os.path.exists(
         settings.database_url.removeprefix("sqlite:///")
     ):

@@ -6,7 +6,7 @@ never each other.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import quote, urlparse
 
@@ -14,8 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from sqlalchemy import Engine
 
+from arena.admin import service
+from arena.admin.forms import endpoint_fields
+from arena.admin.testing import probe_timeouts
 from arena.battles.store import BattleError
+from arena.core.settings import Settings
 from arena.web.admin_deps import AdminKeys, AdminOff, LoginRequired
 from arena.web.render import render
 
@@ -107,3 +112,35 @@ def safe_next(value: str | None) -> str:
     if parsed.scheme or parsed.netloc or not parsed.path.startswith("/admin"):
         return "/admin"
     return parsed.path
+
+
+async def draft_result(
+    request: Request,
+    engine: Engine,
+    keys: AdminKeys,
+    session_id: str,
+    settings: Settings,
+    form: Mapping[str, Any],
+    *,
+    name: str | None,
+) -> HTMLResponse:
+    """Test a form's values unsaved: the upstream's answer (or the refusal) beside the form.
+
+    Shared by the add and the edit page; a refused draft answers 422 with the reason in the same
+    place, so the error shows where the admin is looking.
+    """
+    title = name or str(form.get("name") or "").strip() or "this model"
+    try:
+        result = await service.test_draft(
+            engine,
+            endpoint_fields(form, edit=name is not None),
+            keys.cipher,
+            probe_timeouts(settings),
+            settings.endpoint_rules,
+            name=name,
+        )
+    except BattleError as exc:
+        if exc.status == 404:
+            raise
+        return page(request, keys, session_id, "_error.html", status=exc.status, message=exc.detail)
+    return page(request, keys, session_id, "_admin_test.html", model_name=title, result=result)

@@ -44,7 +44,9 @@ def lifespan_for(settings: Settings) -> object:
         migrate(engine)
         # Workers starting at once on an empty database take turns to seed it.
         with startup_lock(engine):
-            added = seed_endpoints(engine, read_models_file(settings.models))
+            added = seed_endpoints(
+                engine, read_models_file(settings.models, settings.endpoint_rules)
+            )
             secret = shared_secret(engine, settings)
         if added:
             log.info("added models from %s: %s", settings.models, ", ".join(added))

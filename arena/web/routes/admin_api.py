@@ -107,10 +107,14 @@ def list_models(engine: EngineDep, keys: AdminKeysDep) -> list[EndpointPublic]:
 @router.post(
     "/models", status_code=201, response_model=EndpointPublic, responses=errors(*BODY, 409)
 )
-def add_model(body: CreateBody, engine: EngineDep, keys: AdminKeysDep) -> EndpointPublic:
+def add_model(
+    body: CreateBody, engine: EngineDep, keys: AdminKeysDep, settings: SettingsDep
+) -> EndpointPublic:
     """Add a model. The endpoint fields, plus `preset` (fills base_url and hints), `thinking`
     (true/false, for presets that can switch it) and `api_key` (stored encrypted). 409 if taken."""
-    return service.add_model(engine, body, ciphers(keys), source="api")
+    return service.add_model(
+        engine, body, ciphers(keys), source="api", rules=settings.endpoint_rules
+    )
 
 
 @router.get("/models/{name}", response_model=EndpointPublic, responses=errors(404))
@@ -121,10 +125,12 @@ def get_model(name: str, engine: EngineDep, keys: AdminKeysDep) -> EndpointPubli
 
 @router.patch("/models/{name}", response_model=EndpointPublic, responses=errors(*BODY, 404))
 def edit_model(
-    name: str, body: UpdateBody, engine: EngineDep, keys: AdminKeysDep
+    name: str, body: UpdateBody, engine: EngineDep, keys: AdminKeysDep, settings: SettingsDep
 ) -> EndpointPublic:
-    """Change some fields (not the name); `retired`, and `api_key` (null or "" clears it), too."""
-    return service.edit_model(engine, name, body, ciphers(keys))
+    """Change some fields (not the name); `retired`, and `api_key` (null or "" clears it), too.
+
+    A new host for base_url needs `api_key` again when the model has a stored key (else 422)."""
+    return service.edit_model(engine, name, body, ciphers(keys), settings.endpoint_rules)
 
 
 @router.delete("/models/{name}", response_model=Removal, responses=errors(404))
@@ -145,7 +151,8 @@ async def test_model(
 ) -> dict[str, Any]:
     """Send a short prompt: time to first token, tokens per second and the answer, or the
     upstream's error explained. 200 either way; `ok` says which."""
-    result = await service.test_model(engine, name, keys.cipher, probe_timeouts(settings))
+    timeouts = probe_timeouts(settings)
+    result = await service.test_model(engine, name, keys.cipher, timeouts, settings.endpoint_rules)
     return {"name": name, **result.public()}
 
 

@@ -18,7 +18,7 @@ from arena.admin.forms import endpoint_fields, form_values
 from arena.admin.testing import probe_timeouts
 from arena.web.admin_deps import ADMIN_CSRF, AdminKeys, AdminKeysDep
 from arena.web.admin_deps import PageAdminDep as AdminDep
-from arena.web.admin_render import admin_router, back, is_htmx, page, redirect
+from arena.web.admin_render import admin_router, back, draft_result, is_htmx, page, redirect
 from arena.web.deps import EngineDep, SettingsDep
 
 router = admin_router()
@@ -43,14 +43,20 @@ async def model_page(
 
 @router.post("/models/{name}", dependencies=ADMIN_CSRF)
 async def edit_model(
-    request: Request, name: str, engine: EngineDep, keys: AdminKeysDep, sid: AdminDep
+    request: Request,
+    name: str,
+    engine: EngineDep,
+    keys: AdminKeysDep,
+    sid: AdminDep,
+    settings: SettingsDep,
 ) -> Response:
     """Save the edit form."""
     form = await request.form()
     ciphers = service.Ciphers(read=keys.cipher, store=keys.store_cipher)
 
     def save() -> None:
-        service.edit_model(engine, name, endpoint_fields(form, edit=True), ciphers)
+        fields = endpoint_fields(form, edit=True)
+        service.edit_model(engine, name, fields, ciphers, settings.endpoint_rules)
 
     try:
         await asyncio.to_thread(save)
@@ -92,12 +98,41 @@ async def set_weight(
 ) -> Response:
     """Change how often a model is drawn (its row again, or back to the list)."""
     raw = (await request.form()).get("weight")
-    await asyncio.to_thread(service.set_weight, engine, name, raw if isinstance(raw, str) else "")
+    weight = raw if isinstance(raw, str) else ""
+    try:
+        await asyncio.to_thread(service.set_weight, engine, name, weight)
+    except AdminError as exc:
+        if exc.status == 404 or not _in_place(request):
+            raise
+        # Beside the weight field, with what was typed, rather than at the top of the page.
+        return await _row_or_back(
+            request,
+            engine,
+            keys,
+            sid,
+            name,
+            status=exc.status,
+            weight_error=exc.detail,
+            weight_value=weight,
+        )
     return await _row_or_back(request, engine, keys, sid, name)
 
 
+def _in_place(request: Request) -> bool:
+    """An htmx request that swaps a model's row or status box (errors go into it)."""
+    return is_htmx(request) and request.headers.get("hx-target", "").startswith(
+        ("row-", "model-status")
+    )
+
+
 async def _row_or_back(
-    request: Request, engine: Engine, keys: AdminKeys, sid: str, name: str
+    request: Request,
+    engine: Engine,
+    keys: AdminKeys,
+    sid: str,
+    name: str,
+    status: int = 200,
+    **errors: str,
 ) -> Response:
     if not is_htmx(request):
         referer = urlparse(request.headers.get("referer") or "").path
@@ -108,9 +143,10 @@ async def _row_or_back(
         if request.headers.get("hx-target", "").startswith("row-")
         else "_admin_model_status.html"
     )
-    response = page(request, keys, sid, template, m=m)
-    # Every model's chance of being drawn may have moved: the list refreshes that column.
-    response.headers["HX-Trigger"] = "draw-changed"
+    response = page(request, keys, sid, template, status=status, m=m, **errors)
+    if status < 400:
+        # Every model's chance of being drawn may have moved: the list refreshes that column.
+        response.headers["HX-Trigger"] = "draw-changed"
     return response
 
 
@@ -134,7 +170,8 @@ async def test_model(
     settings: SettingsDep,
 ) -> Response:
     """Send the test prompt; show timing and the answer, or the error and what to do."""
-    result = await service.test_model(engine, name, keys.cipher, probe_timeouts(settings))
+    timeouts = probe_timeouts(settings)
+    result = await service.test_model(engine, name, keys.cipher, timeouts, settings.endpoint_rules)
     if is_htmx(request):
         return page(request, keys, sid, "_admin_test.html", model_name=name, result=result)
     m = await _detail(engine, keys, name)
@@ -150,6 +187,20 @@ async def test_model(
     )
 
 
+@router.post("/models/{name}/draft", dependencies=ADMIN_CSRF)
+async def test_edit_draft(
+    request: Request,
+    name: str,
+    engine: EngineDep,
+    keys: AdminKeysDep,
+    sid: AdminDep,
+    settings: SettingsDep,
+) -> Response:
+    """Test the edit form's values before saving them (nothing is stored)."""
+    form = await request.form()
+    return await draft_result(request, engine, keys, sid, settings, form, name=name)
+
+
 @router.post("/models/{name}/{action}", dependencies=ADMIN_CSRF)
 async def model_action(
     request: Request,
@@ -162,5 +213,12 @@ async def model_action(
     """Enable, disable, unpause, retire or restore a model."""
     if action not in service.ACTIONS:
         raise AdminError(404, f"unknown action {action!r}")
-    await asyncio.to_thread(service.act, engine, name, action)
+    try:
+        await asyncio.to_thread(service.act, engine, name, action)
+    except AdminError as exc:
+        if exc.status == 404 or not _in_place(request):
+            raise
+        return await _row_or_back(
+            request, engine, keys, sid, name, status=exc.status, action_error=exc.detail
+        )
     return await _row_or_back(request, engine, keys, sid, name)

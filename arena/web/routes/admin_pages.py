@@ -18,7 +18,7 @@ from arena.admin.forms import endpoint_fields, form_values, preset_values
 from arena.admin.presets import PRESETS, get_preset
 from arena.web.admin_deps import ADMIN_CSRF, AdminKeysDep, AdminOff
 from arena.web.admin_deps import PageAdminDep as AdminDep
-from arena.web.admin_render import admin_router, is_htmx, page, redirect, safe_next
+from arena.web.admin_render import admin_router, draft_result, is_htmx, page, redirect, safe_next
 from arena.web.csrf import CSRF as VOTER_CSRF
 from arena.web.deps import EngineDep, SettingsDep
 from arena.web.render import render
@@ -115,7 +115,7 @@ async def new_model_page(
 
 @router.post("/models", dependencies=ADMIN_CSRF)
 async def add_model(
-    request: Request, engine: EngineDep, keys: AdminKeysDep, sid: AdminDep
+    request: Request, engine: EngineDep, keys: AdminKeysDep, sid: AdminDep, settings: SettingsDep
 ) -> Response:
     """Add a model from the form; the form again, with the reason, when it is refused."""
     form = await request.form()
@@ -124,7 +124,8 @@ async def add_model(
     def save() -> str:
         # The form is read inside the try: a bad extra_body is refused like any other field.
         raw = endpoint_fields(form, edit=False)
-        return service.add_model(engine, raw, ciphers, source="ui").name
+        rules = settings.endpoint_rules
+        return service.add_model(engine, raw, ciphers, source="ui", rules=rules).name
 
     try:
         name = await asyncio.to_thread(save)
@@ -145,3 +146,12 @@ async def add_model(
             can_store=keys.can_store,
         )
     return redirect(request, f"/admin/models/{quote(name)}")
+
+
+@router.post("/draft/test", dependencies=ADMIN_CSRF)
+async def test_new_draft(
+    request: Request, engine: EngineDep, keys: AdminKeysDep, sid: AdminDep, settings: SettingsDep
+) -> Response:
+    """Test the add form's values before adding the model (nothing is stored)."""
+    form = await request.form()
+    return await draft_result(request, engine, keys, sid, settings, form, name=None)

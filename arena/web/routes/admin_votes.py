@@ -102,16 +102,39 @@ async def vote_action(
     if action not in ("exclude", "include"):
         raise AdminError(404, f"unknown action {action!r}")
     reason = (await request.form()).get("reason")
-    vote, scrub = await asyncio.to_thread(
-        lambda: vote_service.review_vote(
-            engine,
-            battle_id,
-            keys.cipher,
-            excluded=action == "exclude",
-            reason=reason if isinstance(reason, str) else None,
-            count_leaked=settings.count_leaked_votes,
+    try:
+        vote, scrub = await asyncio.to_thread(
+            lambda: vote_service.review_vote(
+                engine,
+                battle_id,
+                keys.cipher,
+                excluded=action == "exclude",
+                reason=reason if isinstance(reason, str) else None,
+                count_leaked=settings.count_leaked_votes,
+            )
         )
-    )
+    except AdminError as exc:
+        if exc.status == 404 or not is_htmx(request):
+            raise
+        # Beside the reason field of this vote, not at the top of a long page.
+        vote, scrub = await asyncio.to_thread(
+            lambda: (
+                vote_service.get_vote(engine, battle_id),
+                vote_service.scrubber(engine, keys.cipher),
+            )
+        )
+        return page(
+            request,
+            keys,
+            sid,
+            "_admin_vote.html",
+            status=exc.status,
+            v=vote,
+            judge=signer.hash_id,
+            scrub=scrub,
+            reason_error=exc.detail,
+            reason_value=reason if isinstance(reason, str) else "",
+        )
     if not is_htmx(request):
         referer = urlparse(request.headers.get("referer") or "")
         target = referer.path + (f"?{referer.query}" if referer.query else "")
