@@ -105,6 +105,7 @@ async def battle_events(
                 reasoning=ev.reasoning,
                 status=ev.status,
                 error=ev.error,
+                stopped=ev.stopped,
                 live=False,
                 md=render_markdown,
             )
