@@ -125,6 +125,8 @@ class Behavior:
     reply: str | Callable[[list[Message]], str] | None = None
     """Answer text; ``None`` -> :func:`default_reply` (never contains the model id)."""
     tokens_per_chunk: int = 1
+    chars_per_token: int | None = None
+    """Cut the reply into tokens of this many characters (long text without spaces in pieces)."""
     token_delay: float = 0.0
     """Seconds between content chunks (fixed rate, drift-free)."""
     first_token_delay: float = 0.0
@@ -872,7 +874,11 @@ class FakeOpenAI:
                 toks.append(("c", "</think>\n\n"))
             else:
                 toks.extend(("r", t) for t in rtoks)
-        toks.extend(("c", t) for t in tokenize(reply))
+        if b.chars_per_token:
+            n = b.chars_per_token
+            toks.extend(("c", reply[i : i + n]) for i in range(0, len(reply), n))
+        else:
+            toks.extend(("c", t) for t in tokenize(reply))
         finish = "stop"
         if isinstance(max_tokens, int) and 0 < max_tokens < len(toks):
             toks = toks[:max_tokens]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 
@@ -220,3 +221,63 @@ def test_security_headers_and_cookie(client: httpx.Client) -> None:
         and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
     )
     assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_stopped_answer_is_marked_stopped(client: httpx.Client, fake: FakeOpenAI) -> None:
+    fake.set_default(Behavior(reply=" ".join(f"w{i}" for i in range(2000)), token_delay=0.02))
+    headers = {**HX, "X-CSRF-Token": csrf(client)}
+    battle = battle_id_of(client.post("/battles", data={"prompt": "go on"}, headers=headers).text)
+    done: dict[str, str] = {}
+    stopped = False
+    with client.stream("GET", f"/battles/{battle}/events") as stream:
+        name, data = "", []
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                name = line[6:].strip()
+                if name == "a" and not stopped:
+                    stopped = True
+                    stop = client.post(f"/battles/{battle}/stop", headers=headers)
+                    assert stop.status_code == 204
+            elif line.startswith("data:"):
+                data.append(line[5:].removeprefix(" "))
+            elif line == "":
+                done[name] = "\n".join(data)
+                name, data = "", []
+    for side in "ab":
+        assert "Stopped" in done[f"{side}-done"] and 'data-stopped="true"' in done[f"{side}-done"]
+    page = client.get(f"/battles/{battle}").text
+    assert page.count('data-stopped="true"') == 2 and "Stopped" in page
+    # A complete answer carries no such mark.
+    fake.set_default(Behavior(reply="Short and complete."))
+    other = battle_id_of(client.post("/battles", data={"prompt": "hi"}, headers=headers).text)
+    events = dict(read_events(client, f"/battles/{other}/events"))
+    assert "Stopped" not in events["a-done"] and "data-stopped" not in events["a-done"]
+
+
+def test_wait_in_words() -> None:
+    from arena.web.render import wait_in_words
+
+    assert wait_in_words(1) == "1 second"
+    assert wait_in_words(45) == "45 seconds"
+    assert wait_in_words(61) == "2 minutes"
+    assert wait_in_words(180) == "3 minutes"
+    assert wait_in_words(3600) == "1 hour"
+    assert wait_in_words(3900) == "1 hour 5 minutes"
+
+
+def test_rate_limit_says_when_to_try_again(arena_server: Any) -> None:
+    with (
+        arena_server(battles_per_voter_per_hour=1) as srv,
+        httpx.Client(base_url=srv.url, timeout=30) as c,
+    ):
+        token = csrf(c)
+        headers = {**HX, "X-CSRF-Token": token}
+        assert c.post("/battles", data={"prompt": "one"}, headers=headers).status_code == 200
+        r = c.post("/battles", data={"prompt": "two"}, headers=headers)
+        assert r.status_code == 429 and r.headers["HX-Retarget"] == "#flash"
+        assert int(r.headers["Retry-After"]) > 3500
+        assert "Try again in 1 hour." in r.text and "later" not in r.text
+        # The plain form (no htmx) gets the same words on a whole page.
+        r = c.post("/battles", data={"prompt": "three", "csrf_token": token})
+        assert r.status_code == 429 and "Try again in 1 hour." in r.text
+        assert "Retry-After" in r.headers

@@ -24,6 +24,7 @@ class SideDone:
     error: str | None
     content: str
     reasoning: str | None = None
+    stopped: bool = False  # the voter stopped it: complete as far as it goes, but cut short
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,7 +259,12 @@ class TurnRunner:
                 if ans.status in ("done", "failed") and ans.side not in finished:
                     finished.add(ans.side)
                     changed = True
-                    yield [SideDone(ans.side, ans.status, ans.error, ans.content, ans.reasoning)]
+                    stopped = ans.finish_reason == "stopped"
+                    yield [
+                        SideDone(
+                            ans.side, ans.status, ans.error, ans.content, ans.reasoning, stopped
+                        )
+                    ]
             if turn.status in ("done", "failed"):
                 yield [TurnEnd("ready" if battle_status in ("ready", "voted") else "failed")]
                 return

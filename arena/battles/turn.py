@@ -114,6 +114,7 @@ class TurnRun:
                         st.error,
                         "".join(st.content),
                         "".join(st.reasoning) or None,
+                        st.finish_reason == "stopped",
                     )
                 )
         if self.ended:
@@ -266,7 +267,12 @@ class TurnRun:
             st.announced = True
             self.publish(
                 SideDone(
-                    side, st.status, st.error, "".join(st.content), "".join(st.reasoning) or None
+                    side,
+                    st.status,
+                    st.error,
+                    "".join(st.content),
+                    "".join(st.reasoning) or None,
+                    st.finish_reason == "stopped",
                 )
             )
 

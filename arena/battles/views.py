@@ -21,6 +21,7 @@ class SideView:
     reasoning: str | None
     error: str | None
     status: str
+    stopped: bool = False  # the voter stopped it before the model finished
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,13 @@ def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
                 t.prompt,
                 t.status,
                 *(
-                    SideView(ans.content, ans.reasoning, ans.error, ans.status)
+                    SideView(
+                        ans.content,
+                        ans.reasoning,
+                        ans.error,
+                        ans.status,
+                        ans.finish_reason == "stopped",
+                    )
                     for ans in (by_turn[(t.id, s)] for s in SIDES)  # type: ignore[index]
                 ),
             )

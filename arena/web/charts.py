@@ -8,7 +8,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-LABEL_W, ROW_H, PLOT_W = 190, 22, 520
+ROW_H, PLOT_W, PAD = 34, 400, 12
+#: About how wide a character of an 11 px label is (a little wide, so nothing is cut).
+CHAR_W = 6.5
 
 
 def _label(name: str, limit: int = 26) -> str:
@@ -25,13 +27,16 @@ def interval_chart(models: Sequence[dict[str, Any]]) -> Markup:
     pad = max((hi - lo) * 0.05, 5.0)
     lo, hi = lo - pad, hi + pad
 
+    # Each name sits above its interval, not beside it: the picture is no wider than its plot,
+    # so it shrinks to a phone's width with its text still legible.
     def x(v: float) -> float:
-        return LABEL_W + (v - lo) / (hi - lo) * PLOT_W
+        return PAD + (v - lo) / (hi - lo) * PLOT_W
 
     height = ROW_H * len(rows) + 30
+    width = PLOT_W + 2 * PAD
     parts = [
-        f'<svg class="chart intervals" width="{LABEL_W + PLOT_W + 20}" height="{height}" '
-        f'viewBox="0 0 {LABEL_W + PLOT_W + 20} {height}" '
+        f'<svg class="chart intervals" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" '
         f'role="img" aria-label="Ratings with 95% intervals">'
     ]
     step = _nice_step((hi - lo) / 6)
@@ -44,15 +49,15 @@ def interval_chart(models: Sequence[dict[str, Any]]) -> Markup:
         )
         tick += step
     for i, m in enumerate(rows):
-        y = ROW_H * i + ROW_H / 2
+        y = ROW_H * i + 24
         title = escape(
             f"{m['model']}: {m['rating']:.1f} (95% {m['ci_lower']:.1f} to {m['ci_upper']:.1f}), "
             f"{m['battles']} battles"
         )
         parts.append(
             f'<g class="row{" prelim" if m.get("preliminary") else ""}"><title>{title}</title>'
-            f'<text class="label" x="{LABEL_W - 8}" y="{y + 4:.1f}">'
-            f"{escape(_label(str(m['model'])))}</text>"
+            f'<text class="label" x="{PAD}" y="{y - 9:.1f}">'
+            f"{escape(_label(str(m['model']), 56))}</text>"
             f'<line class="ci" x1="{x(m["ci_lower"]):.1f}" x2="{x(m["ci_upper"]):.1f}" '
             f'y1="{y:.1f}" y2="{y:.1f}"/>'
             f'<circle class="dot" cx="{x(m["rating"]):.1f}" cy="{y:.1f}" r="4"/></g>'
@@ -91,12 +96,19 @@ def heatmap(
         return Markup("")
     cell = 34 if n <= 12 else (22 if n <= 30 else 14)
     # Room for the longest (shortened) name, at about 6.5 px a character at 11 px.
-    label = min(150, 16 + int(6.5 * max(len(_label(x, 20)) for x in names)))
+    label = min(150, 16 + int(CHAR_W * max(len(_label(x, 20)) for x in names)))
     size = label + cell * n
+    # A column label rises to the right at 60°, so it reaches half its length past its column:
+    # the picture is widened until the last (and any long) label fits.
+    reach = max(
+        label + cell * j + cell / 2 + 4 + 0.5 * CHAR_W * len(_label(name, 20))
+        for j, name in enumerate(names)
+    )
+    width = int(max(size, reach)) + 6
     top = max((v for row in matrix for v in row if v is not None), default=1.0) or 1.0
     parts = [
-        f'<svg class="chart heatmap {kind}" width="{size + 4}" height="{size + 4}" '
-        f'viewBox="0 0 {size + 4} {size + 4}" role="img" '
+        f'<svg class="chart heatmap {kind}" width="{width}" height="{size + 4}" '
+        f'viewBox="0 0 {width} {size + 4}" role="img" '
         f'aria-label="{"Win rate of row against column" if kind == "win_rate" else "Battles"}">'
     ]
     for i, name in enumerate(names):

@@ -27,11 +27,39 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
     return response
 
 
+def wait_in_words(seconds: int) -> str:
+    """A wait as a person says it: "40 seconds", "3 minutes", "1 hour 5 minutes" (rounded up)."""
+
+    def unit(n: int, name: str) -> str:
+        return f"{n} {name}{'' if n == 1 else 's'}"
+
+    if seconds < 60:
+        return unit(max(1, seconds), "second")
+    minutes = -(-seconds // 60)
+    if minutes < 60:
+        return unit(minutes, "minute")
+    hours, rest = divmod(minutes, 60)
+    return unit(hours, "hour") + (f" {unit(rest, 'minute')}" if rest else "")
+
+
+def _message(exc: BattleError) -> str:
+    """The voter's message; a rate limit says when to try again, from its Retry-After."""
+    if isinstance(exc, RateLimited):
+        # The limit's own text ends in a vague "later"; the voter gets the actual wait instead.
+        detail = exc.detail.removesuffix("Try again later.").rstrip()
+        return f"{detail} Try again in {wait_in_words(exc.retry_after)}."
+    return exc.detail
+
+
 def error_fragment(request: Request, exc: BattleError) -> HTMLResponse:
     """A 4xx answer that htmx swaps in (and a whole page without htmx)."""
+    message = _message(exc)
     if not request.headers.get("hx-request"):
-        return render(request, "error.html", status=exc.status, message=exc.detail)
-    response = render(request, "_error.html", status=exc.status, message=exc.detail)
+        response = render(request, "error.html", status=exc.status, message=message)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    response = render(request, "_error.html", status=exc.status, message=message)
     if isinstance(exc, RateLimited):
         response.headers["Retry-After"] = str(exc.retry_after)
     # Whatever the form targeted, the message goes to the page's flash area.

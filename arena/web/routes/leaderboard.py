@@ -19,6 +19,9 @@ from ratings.formats import COLUMNS, to_csv, to_markdown
 
 router = APIRouter()
 SORTABLE = (*COLUMNS, "organization")
+# Columns where the best comes first in ascending order; every other column is a measure where
+# more is better, so its first click sorts descending (best on top), as readers expect.
+ASCENDING_FIRST = frozenset({"rank", "rank_ub", "model", "organization"})
 Format = Literal["json", "csv", "markdown"]
 
 
@@ -46,6 +49,13 @@ def sort_models(models: list[dict[str, Any]], key: str, descending: bool) -> lis
     present = [m for m in models if m.get(key) is not None]
     missing = [m for m in models if m.get(key) is None]
     return sorted(present, key=lambda m: m[key], reverse=descending) + missing
+
+
+def next_direction(column: str, sort: str, direction: str) -> str:
+    """The direction a click on `column`'s header sorts by: reversed if it is the sorted one."""
+    if column == sort:
+        return "desc" if direction == "asc" else "asc"
+    return "asc" if column in ASCENDING_FIRST else "desc"
 
 
 async def _payload(request: Request, opts: LeaderboardOptions) -> dict[str, Any]:
@@ -136,6 +146,7 @@ async def leaderboard_page(
         "show": show,
         "sort": sort,
         "dir": dir,
+        "next_dir": next_direction,
         "categories": CATEGORIES,
         "min_battles": settings.min_battles,
         "interval_svg": interval_chart(sorted(models, key=lambda m: -(m["rating"] or 0))),

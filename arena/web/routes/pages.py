@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -78,6 +79,32 @@ async def battle_page(
     )
 
 
+def merge_text(batch: list[Event]) -> list[Event]:
+    """A batch with each run of pieces for one side and kind joined into one piece.
+
+    Every frame is one swap, and every swap lays out the growing answer again; a long answer that
+    arrives in many pieces costs the browser one layout per batch instead of one per piece.
+    """
+    out: list[Event] = []
+    for ev in batch:
+        last = out[-1] if out else None
+        if (
+            isinstance(ev, TextEvent)
+            and isinstance(last, TextEvent)
+            and not ev.replace
+            and (last.side, last.kind) == (ev.side, ev.kind)
+        ):
+            out[-1] = TextEvent(ev.side, ev.kind, last.text + ev.text, last.replace)
+        else:
+            out.append(ev)
+    return out
+
+
+async def _merged(batches: AsyncIterator[list[Event]]) -> AsyncIterator[list[Event]]:
+    async for batch in batches:
+        yield merge_text(batch)
+
+
 @router.get("/battles/{battle_id}/events")
 async def battle_events(
     request: Request, battle_id: str, gen: RunnerDep, voter: VoterDep
@@ -105,6 +132,7 @@ async def battle_events(
                 reasoning=ev.reasoning,
                 status=ev.status,
                 error=ev.error,
+                stopped=ev.stopped,
                 live=False,
                 md=render_markdown,
             )
@@ -117,7 +145,7 @@ async def battle_events(
         return PING
 
     return StreamingResponse(
-        encode(events, html_frame), media_type="text/event-stream", headers=SSE_HEADERS
+        encode(_merged(events), html_frame), media_type="text/event-stream", headers=SSE_HEADERS
     )
 
 
