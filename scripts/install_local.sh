@@ -32,12 +32,12 @@ installed_version() {
     "$PY" -c "import importlib.metadata as m; print(m.version('llama-cpp-python'))" 2>/dev/null || true
 }
 
-# 1. The wheel: warm when cached, cold (3-5 min compile) otherwise.
+# 1. The wheel: warm when cached, cold (a compile of about 10 minutes on 2 cores) otherwise.
 t0=$(date +%s)
 if wheel_present; then
     log "warm: reusing cached wheel in $WHEEL_DIR"
 else
-    log "cold: building llama-cpp-python $LLAMA_VERSION with CMAKE_ARGS='$BUILD_FLAGS' (3-5 min)"
+    log "cold: building llama-cpp-python $LLAMA_VERSION with CMAKE_ARGS='$BUILD_FLAGS' (about 10 min on 2 cores)"
     mkdir -p "$WHEEL_DIR"
     tmp_dir="$(mktemp -d "$WHEEL_DIR/.build.XXXXXX")"
     trap 'rm -rf "$tmp_dir"' EXIT
