@@ -219,6 +219,7 @@ class TurnRun:
                             self.publish(TextEvent(side, item.kind, item.text))
                         else:
                             st.finish_reason = item.finish_reason
+                            st.error_detail = "; ".join(item.notes) or None
                             st.prompt_tokens = item.prompt_tokens
                             # Without a usage report (llama.cpp's server sends none), the
                             # number of streamed pieces stands in: about one token each.

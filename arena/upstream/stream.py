@@ -21,13 +21,24 @@ from arena.core.rules import Timeouts
 from arena.upstream.client import CallParams, Delta, Finish
 from arena.upstream.eventstream import sse_json
 from arena.upstream.failures import UpstreamError, classify, timed_out
+from arena.upstream.guard import guarded
 from arena.upstream.reasoning import ThinkSplitter
 
 
-async def stream_answer(
+def stream_answer(
     client: AsyncOpenAI, params: CallParams, messages: list[dict[str, str]], timeouts: Timeouts
 ) -> AsyncIterator[Delta | Finish]:
-    """Deltas of one answer, then exactly one Finish; UpstreamError when it cannot be completed."""
+    """Deltas of one answer, then exactly one Finish; UpstreamError when it cannot be completed.
+
+    Every piece passes `guarded` on its way out: this is where a model's text enters the arena.
+    """
+    return guarded(_stream(client, params, messages, timeouts))
+
+
+async def _stream(
+    client: AsyncOpenAI, params: CallParams, messages: list[dict[str, str]], timeouts: Timeouts
+) -> AsyncIterator[Delta | Finish]:
+    """The pieces of one answer as the upstream sent them."""
     body: dict[str, Any] = {
         "model": params.model,
         "messages": messages,
