@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import urllib.parse
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +11,7 @@ from sqlmodel import Session, select
 
 from arena.store.engine import make_engine
 from arena.store.tables import Answer
-from tests.conftest import MODELS, answers, read_events, write_models
+from tests.conftest import answers, read_events
 from tests.fake_openai import Behavior, FakeOpenAI
 
 
@@ -57,6 +54,8 @@ def test_unstorable_output_is_replaced_and_the_battle_lives(
     assert r.status_code == 200, r.text
 
 
-def test_clean_output_has_no_note(client: httpx.Client, fake: FakeOpenAI, database_url: str) -> None:
+def test_clean_output_has_no_note(
+    client: httpx.Client, fake: FakeOpenAI, database_url: str
+) -> None:
     battle_of(client)
     assert all(a.error_detail is None for a in stored_answers(database_url))
