@@ -179,7 +179,7 @@ class Behavior:
     """Stream these ``data:`` payloads verbatim after the role chunk instead of the reply,
     then end the body (no finish_reason, no ``[DONE]`` unless they hold one)."""
     raw_repeat: bool = False
-    """Send ``raw_chunks`` over and over until the client leaves."""
+    """Then send the last of ``raw_chunks`` over and over until the client leaves."""
     framing: Literal["lf", "awkward"] = "lf"
     """``awkward``: all the SSE standard allows that few servers send: CRLF line ends, a comment
     and an ``event:`` line before each event, its JSON spread over several ``data:`` lines, and
@@ -1012,12 +1012,14 @@ class FakeOpenAI:
         pending = role_chunk  # coalesced with the first content chunk
         if b.raw_chunks:
             raw_events = b"".join(b"data: " + c.encode() + b"\n\n" for c in b.raw_chunks)
-            await send({"type": "http.response.body", "body": pending, "more_body": True})
-            while True:
-                await send({"type": "http.response.body", "body": raw_events, "more_body": True})
-                rec.chunks_sent += len(b.raw_chunks)
-                if not b.raw_repeat:
-                    break
+            await send(
+                {"type": "http.response.body", "body": pending + raw_events, "more_body": True}
+            )
+            rec.chunks_sent = len(b.raw_chunks)
+            last = b"data: " + b.raw_chunks[-1].encode() + b"\n\n"
+            while b.raw_repeat:
+                await send({"type": "http.response.body", "body": last * 16, "more_body": True})
+                rec.chunks_sent += 16
                 await asyncio.sleep(0)
             await send({"type": "http.response.body", "body": b""})
             rec.outcome = "cut"

@@ -4,11 +4,9 @@ every `persist_interval` seconds and at the end. The worker's `TurnRunner` start
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
-
-from sqlalchemy import update
-from sqlmodel import col
 
 from arena.battles.context import RunContext
 from arena.battles.events import (
@@ -21,17 +19,17 @@ from arena.battles.events import (
     TurnEnd,
 )
 from arena.battles.saves import SideState, save_end
+from arena.battles.seats import replace_seat
 from arena.battles.store import (
     SIDES,
-    seat_replacement,
 )
 from arena.store import breaker
-from arena.store.endpoints import drawable_endpoints
-from arena.store.engine import in_thread, session_scope
-from arena.store.tables import Answer, Battle, Endpoint
+from arena.store.engine import in_thread
 from arena.upstream.client import Delta
 from arena.upstream.failures import UpstreamError, voter_message
 from arena.upstream.stream import stream_answer
+
+log = logging.getLogger(__name__)
 
 
 class TurnRun:
@@ -170,6 +168,9 @@ class TurnRun:
                     await in_thread(
                         save_end, self.ctx.engine, self.battle_id, self.turn_id, self.sides, status
                     )
+            except Exception:
+                log.exception("battle %s: saving the end of its turn failed", self.battle_id)
+                raise
             finally:
                 self.ended = TurnEnd(status)
                 self.publish(self.ended)
@@ -229,7 +230,8 @@ class TurnRun:
                     st.status = "done"
                     st.completed = True  # the final save resets the model's failure count
                     return
-                except UpstreamError as err:
+                except Exception as exc:  # whatever went wrong, the side ends
+                    err = self._failure(side, exc)
                     if not await self._stored():  # abandoned: nothing to record
                         st.status = "failed"
                         return
@@ -246,7 +248,7 @@ class TurnRun:
                         first
                         and self.index == 0
                         and st.attempts <= ctx.rules.replacement_tries
-                        and await asyncio.to_thread(self._replace, side)
+                        and await asyncio.to_thread(replace_seat, ctx, self.battle_id, side, st)
                     ):
                         started = time.monotonic()
                         continue
@@ -271,30 +273,22 @@ class TurnRun:
                 )
             )
 
-    def _replace(self, side: str) -> bool:
-        """Seat another drawable model on this side (first turn, before any token)."""
+    def _failure(self, side: str, exc: Exception) -> UpstreamError:
+        """The failure of one side's upstream call, logged once for the admin."""
         st = self.sides[side]
-        with session_scope(self.ctx.engine) as session:
-            battle = session.get(Battle, self.battle_id)
-            assert battle is not None
-            st.tried.add(st.endpoint_id)
-            exclude = st.tried | {battle.model_a_id, battle.model_b_id}
-            candidates = [(e.id, e.weight) for e in drawable_endpoints(session) if e.id]
-            new_id = seat_replacement(
-                session, self.battle_id, side, candidates, exclude, self.ctx.rng
+        if isinstance(exc, UpstreamError):
+            log.warning(
+                "battle %s side %s: endpoint %s failed: %s: %.300s",
+                self.battle_id,
+                side,
+                st.endpoint_id,
+                exc.kind,
+                exc.detail,
             )
-            if new_id is None:
-                return False
-            endpoint = session.get(Endpoint, new_id)
-            assert endpoint is not None
-            st.endpoint_id = new_id
-            st.params = self.ctx.upstreams.params_for(endpoint)
-            # The newcomer gets its own system prompt in front of the same conversation.
-            turns = [m for m in st.messages if m["role"] != "system"]
-            prompt = endpoint.system_prompt
-            st.messages = ([{"role": "system", "content": prompt}] if prompt else []) + turns
-            st.attempts += 1
-            session.execute(
-                update(Answer).where(col(Answer.id) == st.answer_id).values(endpoint_id=new_id)
-            )
-        return True
+            return exc
+        # Not a failure the upstream code knows: a bug, so with its traceback; the side still
+        # ends as failed rather than streaming for ever.
+        log.exception(
+            "battle %s side %s: endpoint %s: unexpected error", self.battle_id, side, st.endpoint_id
+        )
+        return UpstreamError("protocol", f"unexpected {exc!r:.300}")
