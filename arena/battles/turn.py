@@ -31,6 +31,9 @@ from arena.upstream.stream import stream_answer
 
 log = logging.getLogger(__name__)
 
+# What the voter reads under an answer the arena cut at `max_answer_chars` (it still counts).
+CUT_MESSAGE = "This answer was cut: it reached the arena's length limit."
+
 
 class TurnRun:
     """One turn being generated in this process."""
@@ -208,7 +211,11 @@ class TurnRun:
                 try:
                     client = ctx.upstreams.client(st.params)
                     async for item in stream_answer(
-                        client, st.params, st.messages, ctx.upstreams.timeouts
+                        client,
+                        st.params,
+                        st.messages,
+                        ctx.upstreams.timeouts,
+                        max_chars=ctx.rules.max_answer_chars,
                     ):
                         if isinstance(item, Delta):
                             if first:
@@ -221,6 +228,8 @@ class TurnRun:
                         else:
                             st.finish_reason = item.finish_reason
                             st.error_detail = "; ".join(item.notes) or None
+                            if item.truncated:
+                                st.error = CUT_MESSAGE
                             st.prompt_tokens = item.prompt_tokens
                             # Without a usage report (llama.cpp's server sends none), the
                             # number of streamed pieces stands in: about one token each.

@@ -31,13 +31,18 @@ MAX_IDLE_CHUNKS = 2000
 
 
 def stream_answer(
-    client: AsyncOpenAI, params: CallParams, messages: list[dict[str, str]], timeouts: Timeouts
+    client: AsyncOpenAI,
+    params: CallParams,
+    messages: list[dict[str, str]],
+    timeouts: Timeouts,
+    *,
+    max_chars: int | None = None,
 ) -> AsyncIterator[Delta | Finish]:
     """Deltas of one answer, then exactly one Finish; UpstreamError when it cannot be completed.
 
     Every piece passes `guarded` on its way out: this is where a model's text enters the arena.
     """
-    return guarded(_stream(client, params, messages, timeouts))
+    return guarded(_stream(client, params, messages, timeouts), params.api_key, max_chars)
 
 
 async def _stream(
