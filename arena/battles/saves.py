@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import BindParameter, Engine, bindparam, update
+from sqlalchemy import BindParameter, Engine, bindparam, or_, update
 from sqlmodel import col, select
 
 from arena.store import breaker
@@ -87,7 +87,9 @@ SAVE_ANSWER = (
 
 # A progress save never overwrites a finished answer: the worker's saver may have read a side
 # while it was still streaming and commit after the final save (`save_end`) wrote its end.
-_SAVE_PROGRESS = SAVE_ANSWER.where(col(Answer.status) == "streaming")
+_SAVE_PROGRESS = SAVE_ANSWER.where(
+    or_(col(Answer.status) == "pending", col(Answer.status) == "streaming")
+)
 
 
 _END_TURN = (
