@@ -106,7 +106,8 @@ class TurnRun:
             st = self.sides[side]
             if st.reasoning:
                 out.append(TextEvent(side, "reasoning", "".join(st.reasoning), replace=True))
-            out.append(TextEvent(side, "content", "".join(st.content), replace=True))
+            if st.content:  # no text yet: nothing to send (a client times the first token)
+                out.append(TextEvent(side, "content", "".join(st.content), replace=True))
             if st.announced:
                 out.append(
                     SideDone(
@@ -135,8 +136,9 @@ class TurnRun:
         try:
             batch = snapshot
             while True:
-                yield batch
-                if isinstance(batch[-1], TurnEnd):  # (a snapshot of an ended turn ends with it)
+                if batch:  # (a snapshot before any text is empty)
+                    yield batch
+                if batch and isinstance(batch[-1], TurnEnd):  # (as an ended turn's snapshot does)
                     return
                 showing.update(
                     ev.side
