@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import json
@@ -55,6 +56,7 @@ import socket
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import (
     Awaitable,
@@ -170,6 +172,16 @@ class Behavior:
     """Bytes of an extra ``x_padding`` member in the first chunk, as strings of at most 1 MiB
     (with ``framing="awkward"`` each one a ``data:`` line of its own: a large event of many
     lines, none of them large)."""
+    echo_key: bool = False
+    """Append the API key this request carried to the reply: as is, as ``Bearer <key>``,
+    base64-encoded and URL-encoded (a server that leaks its caller's credentials)."""
+    raw_json: str | None = None
+    """Answer (streaming or not) with exactly this ``application/json`` body."""
+    raw_chunks: tuple[str, ...] = ()
+    """Stream these ``data:`` payloads verbatim after the role chunk instead of the reply,
+    then end the body (no finish_reason, no ``[DONE]`` unless they hold one)."""
+    raw_repeat: bool = False
+    """Then send the last of ``raw_chunks`` over and over until the client leaves."""
     framing: Literal["lf", "awkward"] = "lf"
     """``awkward``: all the SSE standard allows that few servers send: CRLF line ends, a comment
     and an ``event:`` line before each event, its JSON spread over several ``data:`` lines, and
@@ -328,7 +340,10 @@ _NEVER = 1e9
 
 
 def _dumps(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:  # a lone surrogate: JSON's \\udXXX escape, as real servers send
+        return json.dumps(obj, separators=(",", ":")).encode()
 
 
 def _count_words(messages: list[Message]) -> int:
@@ -860,6 +875,21 @@ class FakeOpenAI:
         reply = b.reply(messages) if callable(b.reply) else b.reply
         if reply is None:
             reply = default_reply(messages)
+        if b.echo_key:
+            key = rec.api_key or ""
+            b64 = base64.b64encode(key.encode()).decode()
+            reply += f" key={key} auth=Bearer {key} b64={b64} url={urllib.parse.quote(key)}"
+        if b.raw_json is not None:
+            raw = b.raw_json.encode()
+            rec.status = 200
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(raw)),
+            ]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": raw})
+            rec.outcome = "completed"
+            return
         model = rec.model or ""
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         # Token stream: (kind, text); kind "r" = reasoning field, "c" = content.
@@ -986,6 +1016,20 @@ class FakeOpenAI:
         if b.first_token_delay > 0:
             await asyncio.sleep(b.first_token_delay)
         pending = role_chunk  # coalesced with the first content chunk
+        if b.raw_chunks:
+            raw_events = b"".join(b"data: " + c.encode() + b"\n\n" for c in b.raw_chunks)
+            await send(
+                {"type": "http.response.body", "body": pending + raw_events, "more_body": True}
+            )
+            rec.chunks_sent = len(b.raw_chunks)
+            last = b"data: " + b.raw_chunks[-1].encode() + b"\n\n"
+            while b.raw_repeat:
+                await send({"type": "http.response.body", "body": last * 16, "more_body": True})
+                rec.chunks_sent += 16
+                await asyncio.sleep(0)
+            await send({"type": "http.response.body", "body": b""})
+            rec.outcome = "cut"
+            return
         n = len(chunks)
         for idx in range(n + 1):
             # fault points: after `idx` content chunks

@@ -248,7 +248,7 @@ class TurnRunner:
             for ans in sorted(answers, key=lambda a: a.side):
                 for kind, text in (("reasoning", ans.reasoning or ""), ("content", ans.content)):
                     n = sent.get((ans.side, kind))
-                    if n is None and (text or kind == "content"):
+                    if n is None and text:  # only once there is text: no empty first delta
                         yield [TextEvent(ans.side, kind, text, replace=True)]
                     elif n is not None and len(text) > n:
                         yield [TextEvent(ans.side, kind, text[n:])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import BindParameter, Engine, bindparam, update
+from sqlalchemy import BindParameter, Engine, bindparam, or_, update
 from sqlmodel import col, select
 
 from arena.store import breaker
@@ -85,6 +85,13 @@ SAVE_ANSWER = (
 )
 
 
+# A progress save never overwrites a finished answer: the worker's saver may have read a side
+# while it was still streaming and commit after the final save (`save_end`) wrote its end.
+_SAVE_PROGRESS = SAVE_ANSWER.where(
+    or_(col(Answer.status) == "pending", col(Answer.status) == "streaming")
+)
+
+
 _END_TURN = (
     update(Turn)
     .where(col(Turn.id) == bindparam("b_turn"))
@@ -131,7 +138,7 @@ def save_progress(engine: Engine, turns: Mapping[int, Iterable[SideState]]) -> s
     turn_ids = list(turns)
     with begin(engine, durable=False) as conn:
         if answers:
-            conn.execute(SAVE_ANSWER, answers)  # one executemany
+            conn.execute(_SAVE_PROGRESS, answers)  # one executemany
         conn.execute(_HEARTBEATS, {"turn_ids": turn_ids, "b_now": now})
         cancelled = conn.execute(_STOPS_ASKED, {"turn_ids": turn_ids}).scalars()
         stop = {int(t) for t in cancelled if t is not None}

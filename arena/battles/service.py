@@ -7,6 +7,8 @@ in a thread and starts generation; the routes only parse and render.
 from __future__ import annotations
 
 import asyncio
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -39,10 +41,33 @@ class Voter:
     ip: str | None
 
 
+# Characters that draw nothing: the format controls (zero-width space and joiners, BOM, soft
+# hyphen, bidi marks) are Unicode category Cf; these few are letters or marks that render blank.
+_BLANK_GLYPHS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
+_UNSTORABLE = re.compile("[\ud800-\udfff]")
+
+
+def _visible(ch: str) -> bool:
+    """Whether a character shows anything (not a space, a control or a blank glyph)."""
+    return (
+        not ch.isspace()
+        and unicodedata.category(ch) not in ("Cc", "Cf", "Zs", "Zl", "Zp")
+        and ch not in _BLANK_GLYPHS
+    )
+
+
 def clean_prompt(prompt: str, max_chars: int) -> str:
-    """The prompt, checked: not blank, not over the limit, no NUL bytes."""
+    """The prompt, checked: valid text, something visible, not over the limit, no NUL bytes.
+
+    A lone surrogate cannot be encoded, so neither database can store it; it is refused here,
+    before any model is asked, rather than failing the insert after both were.
+    """
+    if _UNSTORABLE.search(prompt):
+        raise BattleError(
+            422, "The prompt contains invalid characters (unpaired UTF-16 surrogates)."
+        )
     text = prompt.replace("\x00", "")
-    if not text.strip():
+    if not any(_visible(ch) for ch in text):
         raise BattleError(422, "The prompt is empty.")
     if len(text) > max_chars:
         raise BattleError(

@@ -4,11 +4,9 @@ every `persist_interval` seconds and at the end. The worker's `TurnRunner` start
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
-
-from sqlalchemy import update
-from sqlmodel import col
 
 from arena.battles.context import RunContext
 from arena.battles.events import (
@@ -21,17 +19,20 @@ from arena.battles.events import (
     TurnEnd,
 )
 from arena.battles.saves import SideState, save_end
+from arena.battles.seats import replace_seat
 from arena.battles.store import (
     SIDES,
-    seat_replacement,
 )
 from arena.store import breaker
-from arena.store.endpoints import drawable_endpoints
-from arena.store.engine import in_thread, session_scope
-from arena.store.tables import Answer, Battle, Endpoint
+from arena.store.engine import in_thread
 from arena.upstream.client import Delta
 from arena.upstream.failures import UpstreamError, voter_message
 from arena.upstream.stream import stream_answer
+
+log = logging.getLogger(__name__)
+
+# What the voter reads under an answer the arena cut at `max_answer_chars` (it still counts).
+CUT_MESSAGE = "This answer was cut: it reached the arena's length limit."
 
 
 class TurnRun:
@@ -105,7 +106,8 @@ class TurnRun:
             st = self.sides[side]
             if st.reasoning:
                 out.append(TextEvent(side, "reasoning", "".join(st.reasoning), replace=True))
-            out.append(TextEvent(side, "content", "".join(st.content), replace=True))
+            if st.content:  # no text yet: nothing to send (a client times the first token)
+                out.append(TextEvent(side, "content", "".join(st.content), replace=True))
             if st.announced:
                 out.append(
                     SideDone(
@@ -135,8 +137,9 @@ class TurnRun:
         try:
             batch = snapshot
             while True:
-                yield batch
-                if isinstance(batch[-1], TurnEnd):  # (a snapshot of an ended turn ends with it)
+                if batch:  # (a snapshot before any text is empty)
+                    yield batch
+                if batch and isinstance(batch[-1], TurnEnd):  # (as an ended turn's snapshot does)
                     return
                 showing.update(
                     ev.side
@@ -171,6 +174,9 @@ class TurnRun:
                     await in_thread(
                         save_end, self.ctx.engine, self.battle_id, self.turn_id, self.sides, status
                     )
+            except Exception:
+                log.exception("battle %s: saving the end of its turn failed", self.battle_id)
+                raise
             finally:
                 self.ended = TurnEnd(status)
                 self.publish(self.ended)
@@ -208,7 +214,11 @@ class TurnRun:
                 try:
                     client = ctx.upstreams.client(st.params)
                     async for item in stream_answer(
-                        client, st.params, st.messages, ctx.upstreams.timeouts
+                        client,
+                        st.params,
+                        st.messages,
+                        ctx.upstreams.timeouts,
+                        max_chars=ctx.rules.max_answer_chars,
                     ):
                         if isinstance(item, Delta):
                             if first:
@@ -220,6 +230,9 @@ class TurnRun:
                             self.publish(TextEvent(side, item.kind, item.text))
                         else:
                             st.finish_reason = item.finish_reason
+                            st.error_detail = "; ".join(item.notes) or None
+                            if item.truncated:
+                                st.error = CUT_MESSAGE
                             st.prompt_tokens = item.prompt_tokens
                             # Without a usage report (llama.cpp's server sends none), the
                             # number of streamed pieces stands in: about one token each.
@@ -229,7 +242,8 @@ class TurnRun:
                     st.status = "done"
                     st.completed = True  # the final save resets the model's failure count
                     return
-                except UpstreamError as err:
+                except Exception as exc:  # whatever went wrong, the side ends
+                    err = self._failure(side, exc)
                     if not await self._stored():  # abandoned: nothing to record
                         st.status = "failed"
                         return
@@ -246,7 +260,7 @@ class TurnRun:
                         first
                         and self.index == 0
                         and st.attempts <= ctx.rules.replacement_tries
-                        and await asyncio.to_thread(self._replace, side)
+                        and await asyncio.to_thread(replace_seat, ctx, self.battle_id, side, st)
                     ):
                         started = time.monotonic()
                         continue
@@ -276,30 +290,22 @@ class TurnRun:
                 )
             )
 
-    def _replace(self, side: str) -> bool:
-        """Seat another drawable model on this side (first turn, before any token)."""
+    def _failure(self, side: str, exc: Exception) -> UpstreamError:
+        """The failure of one side's upstream call, logged once for the admin."""
         st = self.sides[side]
-        with session_scope(self.ctx.engine) as session:
-            battle = session.get(Battle, self.battle_id)
-            assert battle is not None
-            st.tried.add(st.endpoint_id)
-            exclude = st.tried | {battle.model_a_id, battle.model_b_id}
-            candidates = [(e.id, e.weight) for e in drawable_endpoints(session) if e.id]
-            new_id = seat_replacement(
-                session, self.battle_id, side, candidates, exclude, self.ctx.rng
+        if isinstance(exc, UpstreamError):
+            log.warning(
+                "battle %s side %s: endpoint %s failed: %s: %.300s",
+                self.battle_id,
+                side,
+                st.endpoint_id,
+                exc.kind,
+                exc.detail,
             )
-            if new_id is None:
-                return False
-            endpoint = session.get(Endpoint, new_id)
-            assert endpoint is not None
-            st.endpoint_id = new_id
-            st.params = self.ctx.upstreams.params_for(endpoint)
-            # The newcomer gets its own system prompt in front of the same conversation.
-            turns = [m for m in st.messages if m["role"] != "system"]
-            prompt = endpoint.system_prompt
-            st.messages = ([{"role": "system", "content": prompt}] if prompt else []) + turns
-            st.attempts += 1
-            session.execute(
-                update(Answer).where(col(Answer.id) == st.answer_id).values(endpoint_id=new_id)
-            )
-        return True
+            return exc
+        # Not a failure the upstream code knows: a bug, so with its traceback; the side still
+        # ends as failed rather than streaming for ever.
+        log.exception(
+            "battle %s side %s: endpoint %s: unexpected error", self.battle_id, side, st.endpoint_id
+        )
+        return UpstreamError("protocol", f"unexpected {exc!r:.300}")

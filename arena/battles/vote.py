@@ -46,6 +46,11 @@ def cast_vote(
 ) -> VoteResult:
     """Record the one vote of a battle and reveal the names (404/403/409 as the contract says).
 
+    A battle whose latest turn has a side with no answer (stopped before its first token, or
+    an empty reply) takes no vote (409): a side with no answer is not a finished answer, and a
+    vote on it would reveal the names for nothing. A follow-up both sides answer makes the
+    battle votable again.
+
     The vote is tagged on the way in (categories, style features, prompt hash, identity leaks),
     so ranking never has to read the conversations again.
     """
@@ -57,6 +62,12 @@ def cast_vote(
             raise BattleError(409, "This battle has already been voted on.")
         if battle.status == "failed":
             raise BattleError(409, "This battle failed, so it takes no vote; start a new round.")
+        if battle.status == "ready" and _unanswered(session, battle_id):
+            raise BattleError(
+                409,
+                "A model gave no answer in the last turn, so this battle takes no vote yet; "
+                "ask a follow-up or start a new round.",
+            )
         if limits is not None:
             check(session, what="votes", voter_id=voter_id, client_ip=client_ip, limits=limits)
         # Exactly one of two concurrent votes moves the battle from ready to voted.
@@ -106,6 +117,17 @@ def cast_vote(
         )
         bump_votes_version(session)
     return VoteResult(endpoint_a.name, endpoint_b.name, winner, leaked, counted, notice)
+
+
+def _unanswered(session: Session, battle_id: str) -> bool:
+    """Whether a side of the battle's latest turn has no answer (nothing but whitespace)."""
+    turn = session.exec(
+        select(Turn).where(Turn.battle_id == battle_id).order_by(col(Turn.index).desc())
+    ).first()
+    if turn is None:
+        return True
+    contents = session.exec(select(Answer.content).where(Answer.turn_id == turn.id)).all()
+    return len(contents) < len(SIDES) or any(not c.strip() for c in contents)
 
 
 def conversation(session: Session, battle_id: str) -> tuple[list[str], dict[str, list[str]]]:

@@ -76,6 +76,7 @@ class GenerationRules:
     breaker_failures: int = 3  # failures in a row that pause a model
     breaker_pause: timedelta = timedelta(minutes=10)
     default_max_tokens: int = 2048
+    max_answer_chars: int = 200_000  # an answer's text the arena keeps (content + reasoning)
 
 
 # A key variable's name: ends in _KEY or _TOKEN (so _API_KEY too). The arena's own ARENA_*

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     total_timeout: float = Field(600.0, gt=0)
     upstream_retries: int = Field(2, ge=0)
     default_max_tokens: int = Field(2048, ge=1)
+    # An answer is cut (finish reason "length") past this many characters, whatever the model.
+    max_answer_chars: int = Field(200_000, ge=1)
     # How often a streaming answer is written to the database for replays and other workers.
     persist_interval: float = Field(0.5, gt=0)
     # Circuit breaker: a model that fails this many times in a row is paused for this long.
@@ -217,6 +219,7 @@ class Settings(BaseSettings):
             breaker_failures=self.breaker_failures,
             breaker_pause=timedelta(minutes=self.breaker_pause_minutes),
             default_max_tokens=self.default_max_tokens,
+            max_answer_chars=self.max_answer_chars,
         )
 
     @property

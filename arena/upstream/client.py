@@ -70,3 +70,5 @@ class Finish:
     finish_reason: str
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    notes: tuple[str, ...] = ()  # what the arena changed in the text, for the answer's record
+    truncated: bool = False  # the arena cut the answer at its length limit

@@ -76,7 +76,10 @@ async def sse_json(response: httpx2.Response) -> AsyncIterator[Any]:
 
 
 def _event_data(payload: bytes, response: httpx2.Response) -> Any:
-    data = json.loads(payload)
+    try:
+        data = json.loads(payload)
+    except RecursionError as exc:  # nesting deeper than the parser goes: not an answer
+        raise UpstreamError("protocol", "an event with JSON nested too deeply") from exc
     if isinstance(data, dict) and data.get("error"):  # e.g. Model Studio's output inspection
         error = data["error"]
         message = error.get("message") if isinstance(error, dict) else None

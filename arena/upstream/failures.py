@@ -88,6 +88,6 @@ def classify(exc: BaseException) -> UpstreamError:
         return UpstreamError("connection", f"connection failed: {_root(exc)!r}")
     if isinstance(exc, openai.APIConnectionError):
         return UpstreamError("connection", f"connection failed: {exc.__cause__ or exc!r}")
-    if isinstance(exc, ValueError | KeyError | TypeError | AttributeError):
+    if isinstance(exc, ValueError | LookupError | TypeError | AttributeError | RecursionError):
         return UpstreamError("protocol", f"malformed response: {exc!r}")
     return UpstreamError("server", f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,39 @@
+"""Seating another model on a side whose model failed before showing anything."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from arena.battles.context import RunContext
+from arena.battles.saves import SideState
+from arena.battles.store import seat_replacement
+from arena.store.endpoints import drawable_endpoints
+from arena.store.engine import session_scope
+from arena.store.tables import Answer, Battle, Endpoint
+
+
+def replace_seat(ctx: RunContext, battle_id: str, side: str, st: SideState) -> bool:
+    """Seat another drawable model on this side (first turn, before any token)."""
+    with session_scope(ctx.engine) as session:
+        battle = session.get(Battle, battle_id)
+        assert battle is not None
+        st.tried.add(st.endpoint_id)
+        exclude = st.tried | {battle.model_a_id, battle.model_b_id}
+        candidates = [(e.id, e.weight) for e in drawable_endpoints(session) if e.id]
+        new_id = seat_replacement(session, battle_id, side, candidates, exclude, ctx.rng)
+        if new_id is None:
+            return False
+        endpoint = session.get(Endpoint, new_id)
+        assert endpoint is not None
+        st.endpoint_id = new_id
+        st.params = ctx.upstreams.params_for(endpoint)
+        # The newcomer gets its own system prompt in front of the same conversation.
+        turns = [m for m in st.messages if m["role"] != "system"]
+        prompt = endpoint.system_prompt
+        st.messages = ([{"role": "system", "content": prompt}] if prompt else []) + turns
+        st.attempts += 1
+        session.execute(
+            update(Answer).where(col(Answer.id) == st.answer_id).values(endpoint_id=new_id)
+        )
+    return True
