@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from sqlmodel import Session, select
 
-from arena.admin import crud
+from arena.admin import crud, parsing
 from arena.admin.testing import KeyInfo, ProbeResult, probe_endpoint
 from arena.core.rules import EndpointRules, Timeouts
 from arena.store.endpoint_models import EndpointCreate, host_address, link_local, origin
@@ -83,10 +83,10 @@ def draft_fields(
     if name is None:
         fields = dict(raw)
         fields["name"] = str(fields.get("name") or "").strip() or DRAFT_NAME
-        item, api_key = crud.parse_new(fields, rules)
+        item, api_key = parsing.parse_new(fields, rules)
         return item, api_key, None
     endpoint = crud.find(session, name=name)
-    item, _, api_key, clear_key = crud.parse_edit(endpoint, raw, rules)
+    item, _, api_key, clear_key = parsing.parse_edit(endpoint, raw, rules)
     # Cleared: the draft is tested as it would be saved, without the stored key.
     return item, api_key, None if clear_key else endpoint
 

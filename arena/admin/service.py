@@ -15,8 +15,8 @@ from typing import Any, Literal
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from arena.admin import AdminError, crud, drafts, review
-from arena.admin.describe import describe
+from arena.admin import AdminError, crud, drafts, parsing, review
+from arena.admin.describe import all_keys, describe, stored_key
 from arena.admin.forms import endpoint_values
 from arena.admin.testing import KeyInfo, ProbeResult, probe_params
 from arena.core.rules import EndpointRules, SamplingRules, Timeouts
@@ -52,7 +52,7 @@ class Ciphers:
 
 def _public(session: Session, endpoint: Endpoint, cipher: KeyCipher | None) -> EndpointPublic:
     counts = review.vote_counts(session)
-    secrets = crud.all_keys(session, cipher)
+    secrets = all_keys(session, cipher)
     return describe(endpoint, cipher=cipher, votes=counts.get(endpoint.name), secrets=secrets)
 
 
@@ -60,7 +60,7 @@ def list_models(engine: Engine, cipher: KeyCipher | None) -> list[EndpointPublic
     """Every model endpoint, retired ones last, with vote counts; keys masked, errors scrubbed."""
     with session_scope(engine) as session:
         counts = review.vote_counts(session)
-        secrets = crud.all_keys(session, cipher)
+        secrets = all_keys(session, cipher)
         return [
             describe(e, cipher=cipher, votes=counts.get(e.name), secrets=secrets)
             for e in crud.list_endpoints(session)
@@ -79,7 +79,7 @@ def model_rows(engine: Engine, cipher: KeyCipher | None, rules: SamplingRules) -
     """The admin list: every model as `list_models` shows it, with its draw share."""
     with session_scope(engine) as session:
         counts = review.vote_counts(session)
-        secrets = crud.all_keys(session, cipher)
+        secrets = all_keys(session, cipher)
         shares = draw_shares(session, rules)
         return [
             ModelRow.model_validate(
@@ -123,7 +123,7 @@ def add_model(
     rules: EndpointRules | None = None,
 ) -> EndpointPublic:
     """Validate a new model's fields (+ preset, thinking, api_key) and add it; 409 if taken."""
-    item, api_key = crud.parse_new(raw, rules)
+    item, api_key = parsing.parse_new(raw, rules)
     with session_scope(engine) as session:
         endpoint = crud.create(
             session, item=item, api_key=api_key, cipher=ciphers.store, source=source
@@ -229,7 +229,7 @@ async def test_draft(
         # Read-only: the session is rolled back, so a draft never writes a row.
         with Session(engine) as session:
             item, typed, saved = drafts.draft_fields(session, raw, rules, name=name)
-            stored = crud.stored_key(saved, cipher) if saved is not None else None
+            stored = stored_key(saved, cipher) if saved is not None else None
             params, key = drafts.draft_call(item, typed, stored)
             known = origin(item.base_url) in drafts.known_origins(session)
             return params, key, known

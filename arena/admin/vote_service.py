@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from arena.admin import crud, review
+from arena.admin.describe import all_keys
 from arena.store.engine import session_scope
 from arena.store.keys import KeyCipher, redact
 
@@ -22,7 +23,7 @@ def _scrub(secrets: list[str]) -> Scrub:
 def scrubber(engine: Engine, cipher: KeyCipher | None) -> Scrub:
     """A function that removes every endpoint's keys from a text."""
     with session_scope(engine) as session:
-        return _scrub(crud.all_keys(session, cipher))
+        return _scrub(all_keys(session, cipher))
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def vote_page(engine: Engine, filters: review.VoteFilter, cipher: KeyCipher | No
     """What the vote review page shows, read in one transaction."""
     with session_scope(engine) as session:
         names = [e.name for e in crud.list_endpoints(session)]
-        secrets = crud.all_keys(session, cipher)
+        secrets = all_keys(session, cipher)
         return VotePage(review.list_votes(session, filters), names, _scrub(secrets))
 
 
@@ -91,5 +92,5 @@ def review_vote(
             reason=reason,
             count_leaked=count_leaked,
         )
-        secrets = crud.all_keys(session, cipher)
+        secrets = all_keys(session, cipher)
         return review.get_vote(session, battle_id=battle_id), _scrub(secrets)

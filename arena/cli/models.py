@@ -49,12 +49,13 @@ def _list(args: argparse.Namespace) -> int:
 
 def _fields(args: argparse.Namespace) -> dict[str, Any]:
     """The endpoint fields given on the command line (unset options are left out)."""
-    from arena.admin import AdminError, crud
+    from arena.admin import AdminError
+    from arena.admin.describe import EDITABLE
 
     fields: dict[str, Any] = {
         k: v
         for k, v in vars(args).items()
-        if k in crud.EDITABLE and k not in ("extra_body", "aliases") and v is not None
+        if k in EDITABLE and k not in ("extra_body", "aliases") and v is not None
     }
     if getattr(args, "extra_body", None):
         try:

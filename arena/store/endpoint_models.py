@@ -208,7 +208,7 @@ class EndpointCreateRequest(EndpointCreate):
     The preset is applied before the fields are checked, so `base_url` may come from it.
     """
 
-    # Documents the API body; `arena.admin.crud.parse_new` validates it (preset first).
+    # Documents the API body; `arena.admin.parsing.parse_new` validates it (preset first).
 
     preset: str | None = Field(default=None, description="fills base_url, api_key_env, hints")
     thinking: bool | None = Field(default=None, description="thinking on/off, for a preset")
@@ -221,7 +221,7 @@ class EndpointUpdateRequest(EndpointUpdate):
     The result, merged with the endpoint, is checked whole; the name cannot change.
     """
 
-    # Documents the API body; `arena.admin.crud.parse_edit` validates it.
+    # Documents the API body; `arena.admin.parsing.parse_edit` validates it.
 
     api_key: str | None = Field(default=None, description='a new key; null or "" clears it')
 
