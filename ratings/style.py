@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -128,17 +128,19 @@ def raw_from_conversations(
     a, b = _assistant_texts(conversation_a), _assistant_texts(conversation_b)
     if a is None or b is None or not (a or b):
         return None
-    sides = []
-    for answers in (a, b):
-        total = [0.0, 0.0, 0.0, 0.0]
-        for text in answers:
-            f = style_features(text)
-            total[0] += f["tokens"]
-            total[1] += sum(f["headers"].values())
-            total[2] += sum(f["lists"].values())
-            total[3] += sum(f["bold"].values())
-        sides.append(total)
-    return sides[0], sides[1]
+    return side_totals(a), side_totals(b)
+
+
+def side_totals(answers: Iterable[str]) -> list[float]:
+    """Raw [tokens, headers, lists, bold] of one side, summed over its answers."""
+    total = [0.0, 0.0, 0.0, 0.0]
+    for text in answers:
+        f = style_features(text)
+        total[0] += f["tokens"]
+        total[1] += sum(f["headers"].values())
+        total[2] += sum(f["lists"].values())
+        total[3] += sum(f["bold"].values())
+    return total
 
 
 def normalised_features(style: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -6,6 +6,7 @@ import hashlib
 import re
 
 from ratings import style_features
+from ratings.style import side_totals
 
 LONG_PROMPT_TOKENS = 500
 CATEGORIES = (
@@ -62,17 +63,7 @@ def conversation_tags(prompts: list[str], answers_a: list[str], answers_b: list[
 
 def style_vector(answers_a: list[str], answers_b: list[str]) -> list[float]:
     """[tokens, headers, lists, bold] of side a then side b, summed over the turns."""
-    out: list[float] = []
-    for answers in (answers_a, answers_b):
-        total = [0.0, 0.0, 0.0, 0.0]
-        for text in answers:
-            f = style_features(text)
-            total[0] += f["tokens"]
-            total[1] += sum(f["headers"].values())
-            total[2] += sum(f["lists"].values())
-            total[3] += sum(f["bold"].values())
-        out += total
-    return out
+    return side_totals(answers_a) + side_totals(answers_b)
 
 
 def prompt_hash(prompt: str) -> str:
