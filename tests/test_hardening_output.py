@@ -85,8 +85,8 @@ def test_an_echoed_key_is_redacted_everywhere(
     monkeypatch: pytest.MonkeyPatch,
     tokens_per_chunk: int,
 ) -> None:
-    monkeypatch.setenv("ARENA_TEST_ECHO_KEY", KEY)
-    models = write_models(tmp_path / "keyed.toml", fake.base_url, api_key_env="ARENA_TEST_ECHO_KEY")
+    monkeypatch.setenv("ECHO_TEST_API_KEY", KEY)
+    models = write_models(tmp_path / "keyed.toml", fake.base_url, api_key_env="ECHO_TEST_API_KEY")
     b64_userpass = base64.b64encode(f"user:{KEY}".encode()).decode()
     fake.set_default(
         Behavior(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 from playwright.sync_api import expect
@@ -29,8 +30,17 @@ def answer_length(tab: Tab, side: str) -> int:
 
 
 def test_a_mebibyte_without_spaces_streams_and_can_be_stopped(
-    arena: ThreadedServer, fake: FakeOpenAI, open_tab: Callable[..., Tab]
+    arena_server: Callable[..., AbstractContextManager[ThreadedServer]],
+    fake: FakeOpenAI,
+    open_tab: Callable[..., Tab],
 ) -> None:
+    # The server's own cap on an answer (max_answer_chars) is raised: this is about the tab.
+    with arena_server(max_answer_chars=4 * MIB) as arena:
+        stream_and_stop(arena, fake, open_tab)
+
+
+def stream_and_stop(arena: ThreadedServer, fake: FakeOpenAI, open_tab: Callable[..., Tab]) -> None:
+    """Stream a mebibyte to its end, then stop a second one midway."""
     fake.set_default(Behavior(reply="x" * MIB, chars_per_token=2048, token_delay=0.002))
     tab = open_tab(arena.url)
     page = tab.page
