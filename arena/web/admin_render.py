@@ -22,6 +22,7 @@ from arena.admin.testing import probe_timeouts
 from arena.battles.store import BattleError
 from arena.core.settings import Settings
 from arena.web.admin_deps import AdminKeys, AdminOff, LoginRequired
+from arena.web.deps import is_htmx
 from arena.web.render import render
 
 
@@ -54,11 +55,6 @@ class AdminPageRoute(APIRoute):
 def admin_router() -> APIRouter:
     """A router for admin pages: under /admin, out of the OpenAPI schema, refusals as HTML."""
     return APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminPageRoute)
-
-
-def is_htmx(request: Request) -> bool:
-    """Whether htmx sent the request (and wants a fragment)."""
-    return bool(request.headers.get("hx-request"))
 
 
 def login_redirect(request: Request) -> Response:

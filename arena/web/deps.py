@@ -130,9 +130,13 @@ async def get_voter(request: Request) -> str:
     return str(request.state.voter_id)
 
 
-async def is_htmx(request: Request) -> bool:
+def is_htmx(request: Request) -> bool:
     """Whether htmx made this request (and wants a fragment, not a page)."""
     return bool(request.headers.get("hx-request"))
+
+
+async def _htmx(request: Request) -> bool:
+    return is_htmx(request)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -143,4 +147,4 @@ VoterDep = Annotated[str, Depends(get_voter)]
 BattlesDep = Annotated[BattleService, Depends(get_battles)]
 AdminKeysDep = Annotated[AdminKeys, Depends(get_admin_keys)]
 VoterIdentityDep = Annotated[Voter, Depends(get_voter_identity)]
-HXRequest = Annotated[bool, Depends(is_htmx)]
+HXRequest = Annotated[bool, Depends(_htmx)]

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from arena.core.errors import BattleError
 from arena.votes.limits import RateLimited
 from arena.web.assets import script_tags
+from arena.web.deps import is_htmx
 from arena.web.markdown import render_markdown
 from arena.web.state import arena_state
 
@@ -54,7 +55,7 @@ def _message(exc: BattleError) -> str:
 def error_fragment(request: Request, exc: BattleError) -> HTMLResponse:
     """A 4xx answer that htmx swaps in (and a whole page without htmx)."""
     message = _message(exc)
-    if not request.headers.get("hx-request"):
+    if not is_htmx(request):
         response = render(request, "error.html", status=exc.status, message=message)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)

@@ -18,8 +18,8 @@ from arena.admin.forms import endpoint_fields, form_values
 from arena.admin.testing import probe_timeouts
 from arena.web.admin_deps import ADMIN_CSRF, AdminKeys, AdminKeysDep
 from arena.web.admin_deps import PageAdminDep as AdminDep
-from arena.web.admin_render import admin_router, back, draft_result, is_htmx, page, redirect
-from arena.web.deps import EngineDep, SettingsDep
+from arena.web.admin_render import admin_router, back, draft_result, page, redirect
+from arena.web.deps import EngineDep, SettingsDep, is_htmx
 
 router = admin_router()
 

@@ -18,9 +18,9 @@ from arena.admin.forms import endpoint_fields, form_values, preset_values
 from arena.admin.presets import PRESETS, get_preset
 from arena.web.admin_deps import ADMIN_CSRF, AdminKeysDep, AdminOff
 from arena.web.admin_deps import PageAdminDep as AdminDep
-from arena.web.admin_render import admin_router, draft_result, is_htmx, page, redirect, safe_next
+from arena.web.admin_render import admin_router, draft_result, page, redirect, safe_next
 from arena.web.csrf import CSRF as VOTER_CSRF
-from arena.web.deps import EngineDep, SettingsDep
+from arena.web.deps import EngineDep, SettingsDep, is_htmx
 from arena.web.render import render
 
 router = admin_router()

@@ -13,8 +13,8 @@ from arena.admin import AdminError, review, vote_service
 from arena.admin.export import export_lines
 from arena.web.admin_deps import ADMIN_CSRF, AdminKeysDep
 from arena.web.admin_deps import PageAdminDep as AdminDep
-from arena.web.admin_render import admin_router, back, is_htmx, page
-from arena.web.deps import EngineDep, SettingsDep, SignerDep
+from arena.web.admin_render import admin_router, back, page
+from arena.web.deps import EngineDep, SettingsDep, SignerDep, is_htmx
 
 router = admin_router()
 

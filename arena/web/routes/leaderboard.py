@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from arena.votes.board import LISTED_STATUSES, LeaderboardOptions, cached_leaderboard
 from arena.votes.tags import CATEGORIES
 from arena.web.charts import heatmap, interval_chart
-from arena.web.deps import SettingsDep
+from arena.web.deps import HXRequest, SettingsDep
 from arena.web.openapi import COMMON, errors, ok_body
 from arena.web.render import render
 from arena.web.state import arena_state
@@ -117,6 +117,7 @@ async def download(
 async def leaderboard_page(
     request: Request,
     settings: SettingsDep,
+    htmx: HXRequest,
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
     show: Literal["active", "all"] = "active",
@@ -153,5 +154,5 @@ async def leaderboard_page(
         "winrate_svg": heatmap(names, sub("win_rate"), kind="win_rate", counts=sub("count")),
         "count_svg": heatmap(names, sub("count"), kind="count"),
     }
-    template = "_leaderboard.html" if request.headers.get("hx-request") else "leaderboard.html"
+    template = "_leaderboard.html" if htmx else "leaderboard.html"
     return render(request, template, **ctx)

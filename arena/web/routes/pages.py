@@ -23,6 +23,7 @@ from arena.web.deps import (
     SettingsDep,
     VoterDep,
     VoterIdentityDep,
+    is_htmx,
 )
 from arena.web.markdown import render_markdown, render_plain
 from arena.web.render import error_fragment, render
@@ -56,7 +57,7 @@ async def start_battle(
         )
     except BattleError as exc:
         return error_fragment(request, exc)
-    if not request.headers.get("hx-request"):
+    if not is_htmx(request):
         return RedirectResponse(f"/battles/{battle_id}", status_code=303)
     response = render(request, "_battle.html", battle=view)
     response.headers["HX-Push-Url"] = f"/battles/{battle_id}"
@@ -165,7 +166,7 @@ async def follow_up(
         )
     except BattleError as exc:
         return error_fragment(request, exc)
-    if not request.headers.get("hx-request"):
+    if not is_htmx(request):
         return RedirectResponse(f"/battles/{battle_id}", status_code=303)
     return render(request, "_followup.html", battle=view, turn=view.turns[-1])
 
@@ -193,6 +194,6 @@ async def vote(
         result = await actions.vote(arena, voter, battle_id, winner)
     except BattleError as exc:
         return error_fragment(request, exc)
-    if not request.headers.get("hx-request"):
+    if not is_htmx(request):
         return RedirectResponse(f"/battles/{battle_id}", status_code=303)
     return render(request, "_reveal.html", result=result, battle_id=battle_id)
