@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from arena.core.settings import Settings
 from arena.store.engine import make_engine, migrate
 from arena.store.tables import Battle, Endpoint, Vote, utcnow
-from arena.votes.cache import VoteCache
 from arena.votes.board import LeaderboardOptions, compute_payload, ranking_config
+from arena.votes.cache import VoteCache
 from benchmarks._harness import arena_process, percentile
 
 WINNERS = ["model_a", "model_b", "tie", "tie (bothbad)"]

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fake OpenAI-compatible upstream, SQLite and PostgreSQL, a live arena."""
+"""Shared fixtures: a fake OpenAI-compatible upstream, SQLite and PostgreSQL, a running arena."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ import tomli_w
 
 from arena.core.settings import Settings
 from arena.web.app import create_app
-from tests.databases import PG_ADMIN, pg_available, postgres_database
+from tests.databases import PG_ADMIN, pg_available, postgres_database, wait_for_drops
 from tests.fake_openai import FakeOpenAI
+from tests.inproc import InProcessArena, RunningArena
 from tests.servers import ThreadedServer
 
 REQUIRE_PG = os.environ.get("ARENA_TEST_REQUIRE_PG") == "1"
@@ -39,18 +40,40 @@ def fake(upstream: FakeOpenAI) -> FakeOpenAI:
     return upstream
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every database-touching test runs on a SQLite file and on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'arena.store.engine'}"
+def database_for(kind: str, directory: Path) -> Iterator[str]:
+    """A SQLite file in `directory`, or a fresh PostgreSQL database (dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'arena.db'}"
         return
     if not pg_available():
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required (ARENA_TEST_REQUIRE_PG=1) but {PG_ADMIN} is down")
         pytest.skip("PostgreSQL is not reachable")
-    with postgres_database() as url:
+    # Creating one takes 0.3 s and dropping it most of a second (a checkpoint): a thread does
+    # both while tests run (the session waits for the last drops at its end).
+    with postgres_database(in_background=True) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every database-touching test runs on a SQLite file and on PostgreSQL."""
+    yield from database_for(request.param, tmp_path)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One database for a whole module (a shared arena), on SQLite and on PostgreSQL."""
+    yield from database_for(request.param, tmp_path_factory.mktemp("module-db"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_databases_dropped() -> Iterator[None]:
+    """The session ends once every PostgreSQL test database is dropped."""
+    yield
+    wait_for_drops()
 
 
 def write_models(
@@ -71,37 +94,59 @@ def write_models(
     return path
 
 
+def arena_settings(
+    directory: Path, base_url: str, *, database_url: str, **overrides: Any
+) -> Settings:
+    """Settings for a test arena: the database, two models on the upstream at `base_url`."""
+    models = overrides.pop("models", None) or write_models(directory / "models.toml", base_url)
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "models": models,
+        "config": directory / "none.toml",
+        "htmx_source": "local",
+        "persist_interval": 0.1,
+        "first_token_timeout": 10,
+        "stall_timeout": 10,
+        "upstream_retries": 0,
+        "secret_key": "test-secret-key-0123456789abcdef0123",
+        "admin_token": "test-admin-token-0123",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
 @pytest.fixture
 def make_settings(tmp_path: Path, database_url: str, fake: FakeOpenAI) -> Callable[..., Settings]:
     """Settings for a test arena: the test database, two models on the fake upstream."""
 
     def make(**overrides: Any) -> Settings:
-        models = overrides.pop("models", None) or write_models(
-            tmp_path / "models.toml", fake.base_url
-        )
-        values: dict[str, Any] = {
-            "database_url": database_url,
-            "models": models,
-            "config": tmp_path / "none.toml",
-            "htmx_source": "local",
-            "persist_interval": 0.1,
-            "first_token_timeout": 10,
-            "stall_timeout": 10,
-            "upstream_retries": 0,
-            "secret_key": "test-secret-key-0123456789abcdef0123",
-            "admin_token": "test-admin-token-0123",
-        }
-        values.update(overrides)
-        return Settings(**values)
+        overrides.setdefault("database_url", database_url)
+        return arena_settings(tmp_path, fake.base_url, **overrides)
 
     return make
 
 
+ArenaServer = Callable[..., AbstractContextManager[InProcessArena]]
+
+
 @pytest.fixture
-def arena_server(
+def arena_server(make_settings: Callable[..., Settings]) -> ArenaServer:
+    """Start an arena in this process, without a socket: `with arena_server(**settings) as srv:
+    srv.client() …`. Its lifespan runs as under uvicorn; only the HTTP transport is left out."""
+
+    @contextmanager
+    def start(**overrides: Any) -> Iterator[InProcessArena]:
+        with InProcessArena(create_app(make_settings(**overrides))) as srv:
+            yield srv
+
+    return start
+
+
+@pytest.fixture
+def loopback_server(
     make_settings: Callable[..., Settings],
 ) -> Callable[..., AbstractContextManager[ThreadedServer]]:
-    """Start a real arena server on loopback: `with arena_server(**settings) as srv: …`."""
+    """Start a real arena server (uvicorn) on loopback, for what needs a socket (a browser)."""
 
     @contextmanager
     def start(**overrides: Any) -> Iterator[ThreadedServer]:
@@ -113,17 +158,36 @@ def arena_server(
 
 @pytest.fixture
 def arena(
-    arena_server: Callable[..., AbstractContextManager[ThreadedServer]],
-) -> Iterator[ThreadedServer]:
+    arena_server: Callable[..., AbstractContextManager[RunningArena]],
+) -> Iterator[RunningArena]:
     """A running arena with the default test settings."""
     with arena_server() as srv:
         yield srv
 
 
 @pytest.fixture
-def client(arena: ThreadedServer) -> Iterator[httpx.Client]:
+def client(arena: RunningArena) -> Iterator[httpx.Client]:
     """A voter: an HTTP client with its own cookie jar."""
-    with httpx.Client(base_url=arena.url, timeout=30) as c:
+    with arena.client() as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def shared_arena(
+    module_database_url: str, upstream: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcessArena]:
+    """One arena with the default test settings for a whole module, on SQLite and PostgreSQL: for
+    the many checks (validation matrices) that each leave its database as they found it."""
+    directory = tmp_path_factory.mktemp("shared")
+    settings = arena_settings(directory, upstream.base_url, database_url=module_database_url)
+    with InProcessArena(create_app(settings)) as srv:
+        yield srv
+
+
+@pytest.fixture
+def shared_client(shared_arena: InProcessArena, fake: FakeOpenAI) -> Iterator[httpx.Client]:
+    """A new voter on the module's shared arena (the fake upstream reset to its defaults)."""
+    with shared_arena.client() as c:
         yield c
 
 

@@ -8,7 +8,10 @@ import time
 from types import TracebackType
 from typing import Any
 
+import httpx
 import uvicorn
+
+from tests.inproc import Cookies
 
 
 class ThreadedServer:
@@ -45,6 +48,12 @@ class ThreadedServer:
                 raise TimeoutError("the server did not start within 30 s")
             time.sleep(0.01)
         return self
+
+    def client(
+        self, *, cookies: Cookies | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Client:
+        """A new client (its own cookie jar) of this server."""
+        return httpx.Client(base_url=self.url, cookies=cookies, headers=headers, timeout=30)
 
     def __exit__(
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None

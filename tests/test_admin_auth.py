@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 
 import httpx
 import pytest
 
 from arena.admin.auth import AdminSessions, bearer, token_matches
 from tests.admin_client import AUTH, TOKEN, csrf_in, htmx, login
-from tests.servers import ThreadedServer
-
-ArenaServer = Callable[..., AbstractContextManager[ThreadedServer]]
+from tests.conftest import ArenaServer
 
 
-def test_api_without_or_with_a_wrong_token_is_401(client: httpx.Client) -> None:
+def test_api_without_or_with_a_wrong_token_is_401(shared_client: httpx.Client) -> None:
+    client = shared_client
     r = client.get("/api/admin/models")
     assert r.status_code == 401
     assert "Authorization: Bearer" in r.json()["detail"]
@@ -31,7 +28,8 @@ def test_api_without_or_with_a_wrong_token_is_401(client: httpx.Client) -> None:
     assert client.get("/api/admin/models", headers=AUTH).status_code == 200
 
 
-def test_pages_send_a_stranger_to_the_login_form(client: httpx.Client) -> None:
+def test_pages_send_a_stranger_to_the_login_form(shared_client: httpx.Client) -> None:
+    client = shared_client
     for path in ("/admin", "/admin/votes", "/admin/models/alpha", "/admin/export.jsonl"):
         r = client.get(path)
         assert r.status_code == 303, path
@@ -44,7 +42,8 @@ def test_pages_send_a_stranger_to_the_login_form(client: httpx.Client) -> None:
     assert r.status_code == 401 and r.headers["hx-redirect"].startswith("/admin/login")
 
 
-def test_login_with_a_wrong_token_is_refused(client: httpx.Client) -> None:
+def test_login_with_a_wrong_token_is_refused(shared_client: httpx.Client) -> None:
+    client = shared_client
     form = client.get("/admin/login")
     r = client.post(
         "/admin/login", data={"csrf_token": csrf_in(form.text), "token": "not-the-token-000000"}
@@ -55,7 +54,8 @@ def test_login_with_a_wrong_token_is_refused(client: httpx.Client) -> None:
     assert client.get("/admin").status_code == 303
 
 
-def test_cookie_login_and_logout(client: httpx.Client) -> None:
+def test_cookie_login_and_logout(shared_client: httpx.Client) -> None:
+    client = shared_client
     form = client.get("/admin/login?next=/admin/votes")
     r = client.post(
         "/admin/login",
@@ -77,7 +77,8 @@ def test_cookie_login_and_logout(client: httpx.Client) -> None:
     assert client.get("/admin").status_code == 303
 
 
-def test_login_never_redirects_off_site(client: httpx.Client) -> None:
+def test_login_never_redirects_off_site(shared_client: httpx.Client) -> None:
+    client = shared_client
     form = client.get("/admin/login")
     for target in ("https://evil.example/admin", "//evil.example/admin", "/elsewhere"):
         client.cookies.delete("arena_admin")
@@ -88,7 +89,8 @@ def test_login_never_redirects_off_site(client: httpx.Client) -> None:
         assert r.headers["location"] == "/admin", target
 
 
-def test_forged_or_foreign_session_cookies_are_refused(client: httpx.Client) -> None:
+def test_forged_or_foreign_session_cookies_are_refused(shared_client: httpx.Client) -> None:
+    client = shared_client
     client.cookies.set("arena_admin", "forged.cookie.value", path="/admin")
     assert client.get("/admin").status_code == 303
     other = AdminSessions("another-secret-0123456789abcdef0123456", TOKEN)
@@ -120,7 +122,7 @@ def test_csrf_refusal(client: httpx.Client) -> None:
 
 
 def test_admin_off_without_a_token(arena_server: ArenaServer) -> None:
-    with arena_server(admin_token=None) as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server(admin_token=None) as srv, srv.client() as c:
         page = c.get("/admin")
         assert page.status_code == 403
         assert "ARENA_ADMIN_TOKEN" in page.text and "16 characters" in page.text
@@ -156,7 +158,8 @@ def test_a_new_admin_token_signs_every_session_out() -> None:
 
 
 @pytest.mark.parametrize("path", ["/admin/models/new", "/admin/votes", "/admin/models/alpha"])
-def test_pages_carry_the_session_csrf_token(client: httpx.Client, path: str) -> None:
+def test_pages_carry_the_session_csrf_token(shared_client: httpx.Client, path: str) -> None:
+    client = shared_client
     csrf = login(client)
     page = client.get(path)
     assert page.status_code == 200

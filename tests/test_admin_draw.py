@@ -24,7 +24,7 @@ def login(c: httpx.Client) -> None:
 
 
 def test_draw_probabilities_on_the_admin_page(arena_server: Any, fake: FakeOpenAI) -> None:
-    with arena_server() as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server() as srv, srv.client() as c:
         added = c.post(
             "/api/admin/models",
             headers=TOKEN,
@@ -53,7 +53,7 @@ def test_draw_probabilities_on_the_admin_page(arena_server: Any, fake: FakeOpenA
 def test_a_key_typed_in_the_admin_reaches_the_upstream(arena_server: Any, fake: FakeOpenAI) -> None:
     fake.set_behavior(MODELS["alpha"], Behavior(require_api_key="sk-typed-secret-123456"))
     fake.set_behavior(MODELS["beta"], Behavior(require_api_key="sk-typed-secret-123456"))
-    with arena_server() as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server() as srv, srv.client() as c:
         for name in MODELS:
             r = c.patch(
                 f"/api/admin/models/{name}",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +12,8 @@ from sqlmodel import Session, select
 from arena.store.engine import make_engine
 from arena.store.tables import Endpoint
 from tests.admin_client import AUTH, htmx, login, play
-from tests.conftest import write_models
+from tests.conftest import ArenaServer, write_models
 from tests.fake_openai import FakeOpenAI
-from tests.servers import ThreadedServer
-
-ArenaServer = Callable[..., AbstractContextManager[ThreadedServer]]
 
 
 def new_model(base_url: str, **fields: Any) -> dict[str, Any]:
@@ -100,17 +95,18 @@ def test_add_edit_disable_retire_through_the_api(
     ],
 )
 def test_bad_new_models_are_refused_and_nothing_is_saved(
-    client: httpx.Client,
+    shared_client: httpx.Client,
     fake: FakeOpenAI,
-    database_url: str,
+    module_database_url: str,
     fields: dict[str, Any],
     status: int,
     words: str,
 ) -> None:
+    client = shared_client
     r = client.post("/api/admin/models", headers=AUTH, json=new_model(fake.base_url) | fields)
     assert r.status_code == status, r.text
     assert words in r.json()["detail"]
-    assert set(endpoints(database_url)) == {"alpha", "beta"}
+    assert set(endpoints(module_database_url)) == {"alpha", "beta"}
 
 
 @pytest.mark.parametrize(
@@ -125,16 +121,18 @@ def test_bad_new_models_are_refused_and_nothing_is_saved(
     ],
 )
 def test_bad_edits_are_refused_and_nothing_is_saved(
-    client: httpx.Client, database_url: str, patch: dict[str, Any], words: str
+    shared_client: httpx.Client, module_database_url: str, patch: dict[str, Any], words: str
 ) -> None:
-    before = endpoints(database_url)["alpha"].model_dump()
+    client = shared_client
+    before = endpoints(module_database_url)["alpha"].model_dump()
     r = client.patch("/api/admin/models/alpha", headers=AUTH, json={"enabled": False, **patch})
     assert r.status_code == 422, r.text
     assert words in r.json()["detail"]
-    assert endpoints(database_url)["alpha"].model_dump() == before
+    assert endpoints(module_database_url)["alpha"].model_dump() == before
 
 
-def test_unknown_models_are_404(client: httpx.Client) -> None:
+def test_unknown_models_are_404(shared_client: httpx.Client) -> None:
+    client = shared_client
     for method, path in (
         ("GET", "/api/admin/models/nope"),
         ("PATCH", "/api/admin/models/nope"),
@@ -227,7 +225,7 @@ def test_the_models_file_seeds_and_edits_survive_a_restart(
     arena_server: ArenaServer, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     models = write_models(tmp_path / "models.toml", fake.base_url)
-    with arena_server(models=models) as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server(models=models) as srv, srv.client() as c:
         r = c.patch("/api/admin/models/alpha", headers=AUTH, json={"weight": 3.0, "enabled": False})
         assert r.status_code == 200
     # The file changes alpha too and gains a model; the database keeps the edit, adds the new name.
@@ -237,7 +235,7 @@ def test_the_models_file_seeds_and_edits_survive_a_restart(
         {"alpha": "upstream-alpha-7b", "beta": "upstream-beta-13b", "delta": "up-delta"},
         weight=9.0,
     )
-    with arena_server(models=models) as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server(models=models) as srv, srv.client() as c:
         by_name = {m["name"]: m for m in c.get("/api/admin/models", headers=AUTH).json()}
         assert set(by_name) == {"alpha", "beta", "delta"}
         assert by_name["alpha"]["weight"] == 3.0 and by_name["alpha"]["enabled"] is False
@@ -335,13 +333,14 @@ def test_add_edit_disable_retire_through_the_pages(
     ],
 )
 def test_the_add_form_shows_what_is_wrong_and_keeps_the_input(
-    client: httpx.Client,
+    shared_client: httpx.Client,
     fake: FakeOpenAI,
-    database_url: str,
+    module_database_url: str,
     fields: dict[str, str],
     status: int,
     words: str,
 ) -> None:
+    client = shared_client
     csrf = login(client)
     data = {
         "csrf_token": csrf,
@@ -356,10 +355,11 @@ def test_the_add_form_shows_what_is_wrong_and_keeps_the_input(
         assert r.status_code == status, r.text
         assert words in r.text
         assert 'value="upstream-gamma"' in r.text  # the input is shown again
-    assert set(endpoints(database_url)) == {"alpha", "beta"}
+    assert set(endpoints(module_database_url)) == {"alpha", "beta"}
 
 
-def test_unknown_models_and_bad_filters_on_the_pages(client: httpx.Client) -> None:
+def test_unknown_models_and_bad_filters_on_the_pages(shared_client: httpx.Client) -> None:
+    client = shared_client
     csrf = login(client)
     assert client.get("/admin/models/nope").status_code == 404
     r = client.post("/admin/models/nope/disable", headers=htmx(csrf))
@@ -373,7 +373,7 @@ def test_unknown_models_and_bad_filters_on_the_pages(client: httpx.Client) -> No
 def test_a_typed_key_needs_the_secret_key(
     arena_server: ArenaServer, fake: FakeOpenAI, database_url: str
 ) -> None:
-    with arena_server(secret_key=None) as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server(secret_key=None) as srv, srv.client() as c:
         body = new_model(fake.base_url, api_key="sk-test-SECRET-123456")
         r = c.post("/api/admin/models", headers=AUTH, json=body)
         assert r.status_code == 422 and "ARENA_SECRET_KEY" in r.json()["detail"]

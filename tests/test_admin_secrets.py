@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 
 import httpx
 import pytest
@@ -13,10 +11,9 @@ from sqlmodel import Session, col, select
 from arena.store.engine import make_engine
 from arena.store.tables import Endpoint
 from tests.admin_client import AUTH, TOKEN, csrf_in, htmx, play
+from tests.conftest import ArenaServer
 from tests.fake_openai import Behavior, FakeOpenAI
-from tests.servers import ThreadedServer
 
-ArenaServer = Callable[..., AbstractContextManager[ThreadedServer]]
 TYPED = "sk-test-SECRET-123456"
 ENV_KEY = "sk-env-SECRET-abcdef987"
 ENV = "TEST_SECRET_VAR_KEY"
@@ -50,7 +47,7 @@ def test_no_response_log_or_export_contains_an_api_key(
     monkeypatch.setenv(ENV, ENV_KEY)
     fake.set_behavior("upstream-typed", Behavior(require_api_key=TYPED))
     fake.set_behavior("upstream-env", Behavior(require_api_key=ENV_KEY))
-    with arena_server() as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
+    with arena_server() as srv, srv.client() as c:
         rec = Recorder(c)
         # Log in through the form.
         form = c.get("/admin/login")
@@ -130,7 +127,7 @@ def test_no_response_log_or_export_contains_an_api_key(
         )
 
         # Votes, review, export.
-        with httpx.Client(base_url=srv.url, timeout=30) as voter:
+        with srv.client() as voter:
             battle = play(voter)
         c.get("/admin")
         c.get("/admin/votes")

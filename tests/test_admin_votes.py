@@ -14,6 +14,7 @@ from arena.admin.review import vote_counts
 from arena.store.engine import make_engine
 from arena.store.tables import Vote
 from tests.admin_client import AUTH, htmx, login, play
+from tests.conftest import ArenaServer
 
 
 def vote_row(database_url: str, battle_id: str) -> Vote:
@@ -48,7 +49,13 @@ def leaderboard_battles(client: httpx.Client, expected: int) -> int | None:
     return seen
 
 
-def test_review_filters_exclude_and_include(client: httpx.Client, database_url: str) -> None:
+def test_review_filters_exclude_and_include(arena_server: ArenaServer, database_url: str) -> None:
+    # The leaderboard refreshes often, so that it soon shows an exclusion (its default is 2 s).
+    with arena_server(leaderboard_refresh_seconds=0.2) as srv, srv.client() as client:
+        review_filters_exclude_and_include(client, database_url)
+
+
+def review_filters_exclude_and_include(client: httpx.Client, database_url: str) -> None:
     first = play(client, "model_a", "First question")
     second = play(client, "tie", "Second question")
     votes = client.get("/api/admin/votes", headers=AUTH).json()

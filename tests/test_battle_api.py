@@ -14,6 +14,7 @@ from arena.store.engine import make_engine
 from arena.store.tables import Answer
 from tests.conftest import MODELS, answers, read_events, write_models
 from tests.fake_openai import Behavior, FakeOpenAI, default_reply, tokenize
+from tests.inproc import RunningArena
 
 
 def start(client: httpx.Client, prompt: str = "What is 2+2?") -> str:
@@ -104,10 +105,10 @@ def test_vote_before_answers_finish_is_409(client: httpx.Client, fake: FakeOpenA
         assert client.get(f"/api/battles/{battle}").json()["status"] == "streaming"
 
 
-def test_other_voter_and_unknown_battle(client: httpx.Client, arena: object) -> None:
+def test_other_voter_and_unknown_battle(client: httpx.Client, arena: RunningArena) -> None:
     battle = start(client)
     read_events(client, f"/api/battles/{battle}/stream")
-    with httpx.Client(base_url=client.base_url) as other:
+    with arena.client() as other:
         assert other.post(f"/api/battles/{battle}/vote", json={"winner": "tie"}).status_code == 403
         assert other.get(f"/api/battles/{battle}").status_code == 403
         assert other.get(f"/api/battles/{battle}/stream").status_code == 403
@@ -126,13 +127,15 @@ def test_other_voter_and_unknown_battle(client: httpx.Client, arena: object) -> 
         {"prompt": None},
     ],
 )
-def test_bad_prompts_are_4xx(client: httpx.Client, body: dict[str, object]) -> None:
+def test_bad_prompts_are_4xx(shared_client: httpx.Client, body: dict[str, object]) -> None:
+    client = shared_client
     r = client.post("/api/battles", json=body)
     assert 400 <= r.status_code < 500, r.text
     assert "detail" in r.json()
 
 
-def test_not_json_is_4xx(client: httpx.Client) -> None:
+def test_not_json_is_4xx(shared_client: httpx.Client) -> None:
+    client = shared_client
     r = client.post(
         "/api/battles", content=b"{not json", headers={"content-type": "application/json"}
     )
@@ -142,7 +145,8 @@ def test_not_json_is_4xx(client: httpx.Client) -> None:
     assert "JSON" in r.json()["detail"]
 
 
-def test_unknown_winner_is_422(client: httpx.Client) -> None:
+def test_unknown_winner_is_422(shared_client: httpx.Client) -> None:
+    client = shared_client
     battle = start(client)
     read_events(client, f"/api/battles/{battle}/stream")
     r = client.post(f"/api/battles/{battle}/vote", json={"winner": "model_c"})
@@ -151,14 +155,14 @@ def test_unknown_winner_is_422(client: httpx.Client) -> None:
 
 
 def test_prompt_limit_is_a_setting(arena_server: Any) -> None:
-    with arena_server(max_prompt_chars=10) as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server(max_prompt_chars=10) as srv, srv.client() as c:
         assert c.post("/api/battles", json={"prompt": "x" * 11}).status_code == 422
         assert c.post("/api/battles", json={"prompt": "x" * 10}).status_code == 201
 
 
 def test_fewer_than_two_models(arena_server: Any, tmp_path: Path, fake: FakeOpenAI) -> None:
     models = write_models(tmp_path / "one.toml", fake.base_url, {"solo": "x"})
-    with arena_server(models=models) as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server(models=models) as srv, srv.client() as c:
         r = c.post("/api/battles", json={"prompt": "hi"})
         assert r.status_code == 409
         assert "at least two" in r.json()["detail"]
@@ -184,7 +188,7 @@ def test_endpoint_settings_reach_the_upstream(
         extra_body={"enable_thinking": True},
         api_key_env="TEST_UPSTREAM_API_KEY",
     )
-    with arena_server(models=models) as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server(models=models) as srv, srv.client() as c:
         battle = start(c, "Name a river")
         read_events(c, f"/api/battles/{battle}/stream")
         assert (
@@ -224,7 +228,7 @@ def test_an_event_stream_framed_as_the_standard_allows(
     a CRLF split between two reads: the same answer, reasoning and usage as plain framing."""
     fake.set_default(Behavior(reasoning="Thinking it over.", framing="awkward"))
     prompt = "Name a river"
-    with arena_server() as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server() as srv, srv.client() as c:
         battle = start(c, prompt)
         events = read_events(c, f"/api/battles/{battle}/stream")
         assert events[-1] == ("end", json.dumps({"status": "ready"}))

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import MODELS, read_events
+from tests.conftest import MODELS, ArenaServer, read_events
 from tests.fake_openai import Behavior, FakeOpenAI
 
 HX = {"HX-Request": "true"}
@@ -80,7 +80,8 @@ def test_plain_form_posts_without_javascript(client: httpx.Client) -> None:
     assert all(name in client.get(location).text for name in MODELS)
 
 
-def test_form_without_csrf_proof_is_refused(client: httpx.Client, fake: FakeOpenAI) -> None:
+def test_form_without_csrf_proof_is_refused(shared_client: httpx.Client, fake: FakeOpenAI) -> None:
+    client = shared_client
     csrf(client)
     r = client.post("/battles", data={"prompt": "hi"}, headers=HX)
     assert r.status_code == 403
@@ -96,7 +97,8 @@ def test_form_without_csrf_proof_is_refused(client: httpx.Client, fake: FakeOpen
     assert fake.chat_requests == []
 
 
-def test_bad_form_input_is_4xx_with_a_message(client: httpx.Client) -> None:
+def test_bad_form_input_is_4xx_with_a_message(shared_client: httpx.Client) -> None:
+    client = shared_client
     headers = {**HX, "X-CSRF-Token": csrf(client)}
     r = client.post("/battles", data={"prompt": "   "}, headers=headers)
     assert r.status_code == 422 and "empty" in r.text
@@ -152,7 +154,7 @@ def test_no_model_identity_before_the_vote(client: httpx.Client, fake: FakeOpenA
 
 
 def test_upstream_error_text_never_reaches_the_voter(
-    arena_server: object, tmp_path: object, fake: FakeOpenAI
+    arena_server: ArenaServer, tmp_path: object, fake: FakeOpenAI
 ) -> None:
     from pathlib import Path
 
@@ -176,8 +178,8 @@ def test_upstream_error_text_never_reaches_the_voter(
     )
     with (
         arena_server(models=models, replacement_tries=0) as srv,
-        httpx.Client(base_url=srv.url) as c,
-    ):  # type: ignore[operator]
+        srv.client() as c,
+    ):
         battle = c.post("/api/battles", json={"prompt": "hi"}).json()["battle_id"]
         events = read_events(c, f"/api/battles/{battle}/stream")
         text = "\n".join(d for _, d in events) + c.get(f"/api/battles/{battle}").text
@@ -211,7 +213,8 @@ def test_hostile_output_arrives_inert(client: httpx.Client, fake: FakeOpenAI) ->
     assert 'rel="nofollow noopener noreferrer"' in final
 
 
-def test_security_headers_and_cookie(client: httpx.Client) -> None:
+def test_security_headers_and_cookie(shared_client: httpx.Client) -> None:
+    client = shared_client
     r = client.get("/")
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie

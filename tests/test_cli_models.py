@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlmodel import Session, select
 
@@ -15,10 +13,9 @@ from arena.cli.main import main
 from arena.store.engine import make_engine, migrate
 from arena.store.tables import Endpoint, Vote
 from tests.admin_client import AUTH, play
+from tests.conftest import ArenaServer
 from tests.fake_openai import Behavior, FakeOpenAI, closed_port_url
-from tests.servers import ThreadedServer
 
-ArenaServer = Callable[..., AbstractContextManager[ThreadedServer]]
 KEY = "sk-cli-SECRET-777777"
 
 
@@ -211,7 +208,7 @@ def test_test_command(
 def test_cli_and_server_share_the_database(
     cli: Callable[..., tuple[int, str]], arena_server: ArenaServer, database_url: str
 ) -> None:
-    with arena_server() as srv, httpx.Client(base_url=srv.url, timeout=30) as c:
+    with arena_server() as srv, srv.client() as c:
         assert (
             cli(
                 "models",

@@ -7,8 +7,8 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,10 +18,9 @@ from sqlmodel import Session, select
 from arena.store.engine import make_engine
 from arena.store.tables import Endpoint, Meta, Vote
 from tests.arena_process import ArenaProcess
-from tests.conftest import MODELS, answers, read_events, write_models
-from tests.databases import pg_available, postgres_database
+from tests.conftest import MODELS, ArenaServer, answers, database_for, read_events, write_models
 from tests.fake_openai import Behavior, FakeOpenAI, default_reply
-from tests.servers import ThreadedServer
+from tests.inproc import RunningArena
 
 SECRET = "a-secret-key-shared-by-all-workers-0123456789"
 
@@ -47,7 +46,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def test_simultaneous_votes_on_one_battle_count_once(
-    client: httpx.Client, arena: ThreadedServer, engine: Engine
+    client: httpx.Client, arena: RunningArena, engine: Engine
 ) -> None:
     """Four requests vote on the same battle at the same instant: one 200, three 409, one row."""
     for _ in range(5):
@@ -56,7 +55,7 @@ def test_simultaneous_votes_on_one_battle_count_once(
         statuses: list[int] = []
 
         def vote(battle: str, winner: str, barrier: threading.Barrier, out: list[int]) -> None:
-            with httpx.Client(base_url=arena.url, cookies=client.cookies, timeout=30) as c:
+            with arena.client(cookies=client.cookies) as c:
                 barrier.wait()
                 r = c.post(f"/api/battles/{battle}/vote", json={"winner": winner})
                 out.append(r.status_code)
@@ -75,17 +74,19 @@ def test_simultaneous_votes_on_one_battle_count_once(
         assert state["status"] == "voted" and state["model_a"] in MODELS
 
 
-def test_no_transaction_is_held_while_upstreams_stream(arena_server: Any, fake: FakeOpenAI) -> None:
+def test_no_transaction_is_held_while_upstreams_stream(
+    arena_server: ArenaServer, fake: FakeOpenAI
+) -> None:
     """Generation holds a database connection only for its short saves, never across a stream:
     with every upstream stalled mid-answer the pool is (at least at times) fully idle."""
     fake.set_default(Behavior(stall_after=3))
-    with arena_server(stall_timeout=30) as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server(stall_timeout=30) as srv, srv.client() as c:
         battles = [c.post("/api/battles", json={"prompt": f"q{i}"}).json() for i in range(4)]
         assert all("battle_id" in b for b in battles)
         fake.wait_for(
             lambda: sum(r.outcome == "stalled" for r in fake.chat_requests) == 8, timeout=20
         )
-        engine = srv.server.config.app.state.arena.engine
+        engine = srv.app.state.arena.engine
         held = []
         for _ in range(40):
             held.append(engine.pool.checkedout())
@@ -97,23 +98,24 @@ def test_no_transaction_is_held_while_upstreams_stream(arena_server: Any, fake: 
         assert c.post("/api/battles", json={"prompt": "another"}).status_code == 201
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not pg_available():
-        pytest.skip("PostgreSQL is not reachable")
-    with postgres_database() as url:
-        yield url
-
-
-@pytest.fixture
+@pytest.fixture(scope="module")
 def two_workers(
-    pg_url: str, fake: FakeOpenAI, tmp_path: Path
+    upstream: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ArenaProcess, ArenaProcess]]:
-    """Two arena processes on one PostgreSQL database, started (and migrating) at once."""
+    """Two arena processes on one PostgreSQL database, started (and migrating) at once; shared by
+    the tests of this module that need them (each starts battles of its own)."""
+    tmp = tmp_path_factory.mktemp("two-workers")
+    with contextmanager(database_for)("postgresql", tmp) as pg_url:
+        yield from _two_workers(pg_url, upstream, tmp)
+
+
+def _two_workers(
+    pg_url: str, upstream: FakeOpenAI, tmp: Path
+) -> Iterator[tuple[ArenaProcess, ArenaProcess]]:
     env = {
         "ARENA_DATABASE_URL": pg_url,
         "ARENA_SECRET_KEY": SECRET,
-        "ARENA_MODELS": str(write_models(tmp_path / "models.toml", fake.base_url)),
+        "ARENA_MODELS": str(write_models(tmp / "models.toml", upstream.base_url)),
         "ARENA_PERSIST_INTERVAL": "0.1",
         "ARENA_UPSTREAM_RETRIES": "0",
         "ARENA_HTMX_SOURCE": "local",
@@ -225,14 +227,14 @@ def test_workers_starting_together_on_an_empty_database(
             srv.stop()
 
 
-def test_a_stopped_worker_leaves_no_connection_open(arena_server: Any) -> None:
+def test_a_stopped_worker_leaves_no_connection_open(arena_server: ArenaServer) -> None:
     """Stopping cancels the background tasks, whose database work runs in threads. The engine is
     disposed only after those threads end, so none opens a connection that nobody closes (CI once
     saw one, from a disposed worker, reported as never closed several tests later)."""
     for _ in range(5):
         with (
             arena_server(leaderboard_refresh_seconds=0.001) as srv,
-            httpx.Client(base_url=srv.url) as c,
+            srv.client() as c,
         ):
             assert c.get("/api/leaderboard").status_code == 200  # an entry to keep current
             time.sleep(0.2)  # the refresher now runs in a thread most of the time

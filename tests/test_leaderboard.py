@@ -7,6 +7,7 @@ import io
 import json
 import re
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -19,8 +20,10 @@ from sqlmodel import Session
 from arena.store.engine import make_engine, migrate
 from arena.store.tables import LeaderboardCache, utcnow
 from arena.votes.board import LeaderboardOptions, _store
-from tests.conftest import MODELS, read_events
+from arena.web.app import create_app
+from tests.conftest import MODELS, ArenaServer, arena_settings, read_events
 from tests.fake_openai import Behavior, FakeOpenAI
+from tests.inproc import InProcessArena
 
 
 def battle_and_vote(
@@ -64,10 +67,10 @@ def labelled(fake: FakeOpenAI) -> FakeOpenAI:
     return fake
 
 
-def test_votes_reach_the_leaderboard(arena_server: Any, labelled: FakeOpenAI) -> None:
+def test_votes_reach_the_leaderboard(arena_server: ArenaServer, labelled: FakeOpenAI) -> None:
     with (
         arena_server(count_leaked_votes=True, leaderboard_refresh_seconds=0.5) as srv,
-        httpx.Client(base_url=srv.url, timeout=30) as c,
+        srv.client() as c,
     ):
         empty = leaderboard(c)
         assert empty["total_battles"] == 0 and empty["models"] == []
@@ -141,7 +144,7 @@ def write_jsonl(path: Any, rows: list[Any]) -> Any:
     return path
 
 
-def test_lmsys_file_imports_and_ranks(arena_server: Any, tmp_path: Any) -> None:
+def test_lmsys_file_imports_and_ranks(arena_server: ArenaServer, tmp_path: Any) -> None:
     from arena.admin.battlefiles import import_battles
     from ratings import compute_leaderboard, load_battles
 
@@ -149,7 +152,7 @@ def test_lmsys_file_imports_and_ranks(arena_server: Any, tmp_path: Any) -> None:
     for path in (write_jsonl(tmp_path / "b.jsonl", rows), tmp_path / "b.json"):
         if path.suffix == ".json":
             path.write_text(json.dumps(rows))
-        with arena_server() as srv, httpx.Client(base_url=srv.url) as c:
+        with arena_server(leaderboard_refresh_seconds=0.2) as srv, srv.client() as c:
             report = import_battles(srv.app.state.arena.engine, path)
             # The second file holds the same battles: all of them are duplicates then.
             assert (report.imported, report.duplicates, report.rejected) in (
@@ -165,14 +168,31 @@ def test_lmsys_file_imports_and_ranks(arena_server: Any, tmp_path: Any) -> None:
             assert got[m.model] == pytest.approx(m.rating, abs=1e-6)
 
 
-@pytest.fixture
-def seeded(arena_server: Any, tmp_path: Any) -> Any:
-    """A running arena holding the LMSYS-style battles above."""
+@pytest.fixture(scope="module")
+def seeded_arena(
+    module_database_url: str, upstream: FakeOpenAI, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcessArena]:
+    """One arena holding the LMSYS-style battles above, for the tests that only read it."""
     from arena.admin.battlefiles import import_battles
 
-    with arena_server(min_battles=15) as srv, httpx.Client(base_url=srv.url) as c:
-        import_battles(srv.app.state.arena.engine, write_jsonl(tmp_path / "seed.jsonl", LMSYS_ROWS))
+    tmp = tmp_path_factory.mktemp("seeded")
+    settings = arena_settings(
+        tmp,
+        upstream.base_url,
+        database_url=module_database_url,
+        min_battles=15,
+        leaderboard_refresh_seconds=0.2,
+    )
+    with InProcessArena(create_app(settings)) as srv, srv.client() as c:
+        import_battles(srv.app.state.arena.engine, write_jsonl(tmp / "seed.jsonl", LMSYS_ROWS))
         wait_for_battles(c, 40)
+        yield srv
+
+
+@pytest.fixture
+def seeded(seeded_arena: InProcessArena) -> Iterator[httpx.Client]:
+    """A visitor of the arena holding the LMSYS-style battles above."""
+    with seeded_arena.client() as c:
         yield c
 
 
@@ -203,11 +223,11 @@ def test_page_structure(seeded: httpx.Client) -> None:
     assert partial.text.lstrip().startswith('<div id="board"') and "<html" not in partial.text
 
 
-def test_preliminary_badge(arena_server: Any, tmp_path: Any) -> None:
+def test_preliminary_badge(arena_server: ArenaServer, tmp_path: Any) -> None:
     from arena.admin.battlefiles import import_battles
 
     # gpt-x has 30 battles, the other two 25 each.
-    with arena_server(min_battles=26) as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server(min_battles=26, leaderboard_refresh_seconds=0.2) as srv, srv.client() as c:
         import_battles(srv.app.state.arena.engine, write_jsonl(tmp_path / "seed.jsonl", LMSYS_ROWS))
         data = wait_for_battles(c, 40)
         html = c.get("/leaderboard", params={"show": "all"}).text
@@ -259,7 +279,7 @@ def test_toggles_change_the_fit(seeded: httpx.Client) -> None:
 
 
 def test_export_import_round_trip(
-    arena_server: Any, labelled: FakeOpenAI, tmp_path: Any, database_url: str
+    arena_server: ArenaServer, labelled: FakeOpenAI, tmp_path: Any, database_url: str
 ) -> None:
     """Export from one arena, import into an empty one: the same leaderboard."""
     import contextlib
@@ -270,7 +290,7 @@ def test_export_import_round_trip(
     winners = ["alpha", "alpha", "beta", None, "alpha", "beta", "alpha"]
     with (
         arena_server(count_leaked_votes=True) as first,
-        httpx.Client(base_url=first.url, timeout=30) as c,
+        first.client() as c,
     ):
         for w in winners:
             battle_and_vote(c, w, prompt=f"Question about {w} with ```code```")
@@ -298,8 +318,8 @@ def test_export_import_round_trip(
         else:
             url = second_db.enter_context(postgres_database())
         with (
-            arena_server(database_url=url) as second,
-            httpx.Client(base_url=second.url, timeout=30) as c,
+            arena_server(database_url=url, leaderboard_refresh_seconds=0.2) as second,
+            second.client() as c,
         ):
             report = import_battles(second.app.state.arena.engine, dump)
             assert (report.imported, report.rejected) == (len(winners), [])
@@ -317,7 +337,7 @@ def test_export_import_round_trip(
             assert (again.imported, again.duplicates) == (0, len(winners))
 
 
-def test_bad_import_files(arena_server: Any, tmp_path: Any) -> None:
+def test_bad_import_files(arena_server: ArenaServer, tmp_path: Any) -> None:
     from arena.admin.battlefiles import import_battles
 
     good = {"model_a": "x", "model_b": "y", "winner": "model_a"}
@@ -333,7 +353,7 @@ def test_bad_import_files(arena_server: Any, tmp_path: Any) -> None:
     ]
     path = tmp_path / "bad.jsonl"
     path.write_text("\n".join(lines))
-    with arena_server() as srv, httpx.Client(base_url=srv.url) as c:
+    with arena_server() as srv, srv.client() as c:
         strict = import_battles(srv.app.state.arena.engine, path, strict=True)
         assert strict.imported == 0
         assert [n for n, _ in strict.rejected] == [2]  # --strict stops at the first bad line

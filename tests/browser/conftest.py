@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from playwright.sync_api import Browser, BrowserContext, Playwright, ViewportSiz
 
 from arena.web.assets import local_available
 from tests.browser.browsing import DESKTOP, Tab
+from tests.servers import ThreadedServer
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -25,7 +27,15 @@ ARGS = [
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
     """Browser tests run on a SQLite file only: the database is not what they test."""
-    return f"sqlite:///{tmp_path / 'arena.store.engine'}"
+    return f"sqlite:///{tmp_path / 'arena.db'}"
+
+
+@pytest.fixture
+def arena_server(
+    loopback_server: Callable[..., AbstractContextManager[ThreadedServer]],
+) -> Callable[..., AbstractContextManager[ThreadedServer]]:
+    """A browser needs a socket: here the arena is a real uvicorn server on loopback."""
+    return loopback_server
 
 
 @pytest.fixture(scope="session")

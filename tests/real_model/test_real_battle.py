@@ -29,7 +29,7 @@ def local_servers() -> Iterator[LocalServers]:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_real_battle(
     local_servers: LocalServers,
-    arena_server: Any,
+    loopback_server: Any,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -38,7 +38,7 @@ def test_real_battle(
     models.write_text(tomli_w.dumps({"models": entries}))
     names = {e["name"] for e in entries}
     with (
-        arena_server(
+        loopback_server(
             models=models, first_token_timeout=120, stall_timeout=120, total_timeout=300
         ) as srv,
         httpx.Client(base_url=srv.url, timeout=300) as c,
