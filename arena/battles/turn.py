@@ -247,7 +247,9 @@ class TurnRun:
                     if not await self._stored():  # abandoned: nothing to record
                         st.status = "failed"
                         return
-                    await asyncio.to_thread(
+                    # A side's task is cancelled at shutdown: its thread must end before the
+                    # engine is disposed of, so these go through the guarded `in_thread`.
+                    await in_thread(
                         breaker.record_failure,
                         ctx.engine,
                         st.endpoint_id,
@@ -260,7 +262,7 @@ class TurnRun:
                         first
                         and self.index == 0
                         and st.attempts <= ctx.rules.replacement_tries
-                        and await asyncio.to_thread(replace_seat, ctx, self.battle_id, side, st)
+                        and await in_thread(replace_seat, ctx, self.battle_id, side, st)
                     ):
                         started = time.monotonic()
                         continue
