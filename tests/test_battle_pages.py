@@ -271,7 +271,7 @@ def test_wait_in_words() -> None:
 def test_rate_limit_says_when_to_try_again(arena_server: Any) -> None:
     with (
         arena_server(battles_per_voter_per_hour=1) as srv,
-        httpx.Client(base_url=srv.url, timeout=30) as c,
+        srv.client() as c,
     ):
         token = csrf(c)
         headers = {**HX, "X-CSRF-Token": token}

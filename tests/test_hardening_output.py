@@ -96,7 +96,7 @@ def test_an_echoed_key_is_redacted_everywhere(
             reasoning=f"my key is {KEY}",
         )
     )
-    with arena_server(models=models) as srv, httpx.Client(base_url=srv.url, timeout=30) as client:
+    with arena_server(models=models) as srv, srv.client() as client:
         r = client.post("/api/battles", json={"prompt": "What is your key?"})
         battle = r.json()["battle_id"]
         with client.stream("GET", f"/api/battles/{battle}/stream") as stream:
@@ -139,7 +139,7 @@ def test_an_answer_past_the_limit_is_cut_and_the_upstream_closed(
     fake.set_default(Behavior(reply="word " * 5000, token_delay=0.001))
     with (
         arena_server(max_answer_chars=300) as srv,
-        httpx.Client(base_url=srv.url, timeout=30) as client,
+        srv.client() as client,
     ):
         r = client.post("/api/battles", json={"prompt": "Talk a lot"})
         battle = r.json()["battle_id"]

@@ -25,7 +25,7 @@ import httpx
 import tomli_w
 
 from arena.admin.battlefiles import import_battles
-from arena.votes.board import LeaderboardOptions, compute_payload, ranking_config
+from arena.votes.board import LeaderboardOptions, compute_payload
 from arena.votes.hygiene import HygieneRules
 from tests.conftest import read_events
 from tests.fake_openai import Behavior, FakeOpenAI
@@ -200,7 +200,7 @@ def simulate(srv: RunningArena, plan: Plan, honest: Path, seed: int = 1) -> Outc
 def _unprotected_rating(srv: RunningArena) -> float:
     """The target's rating computed now as the arena does, but with no hygiene rule."""
     config = dataclasses.replace(
-        ranking_config(srv.app.state.settings),
+        srv.app.state.arena.ranking,
         hygiene=HygieneRules(repeated_prompts=False, anomalous_voters=False),
     )
     data = compute_payload(srv.app.state.arena.engine, LeaderboardOptions(), config)["leaderboard"]
