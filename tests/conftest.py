@@ -225,3 +225,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
     for the rest of the session, which asyncio-based tests after it cannot share."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+@contextmanager
+def migrated_engine(database_url: str, names: tuple[str, ...] = ("alpha", "beta")) -> Iterator[Any]:
+    """A migrated database with these endpoints (on an unused port), no app around it."""
+    from sqlmodel import Session
+
+    from arena.store.engine import make_engine, migrate
+    from arena.store.tables import Endpoint
+
+    eng = make_engine(database_url)
+    migrate(eng)
+    with Session(eng) as s:
+        for name in names:
+            s.add(Endpoint(name=name, base_url="http://127.0.0.1:9/v1", model=name))
+        s.commit()
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Any]:
+    """A migrated database holding the endpoints alpha and beta."""
+    with migrated_engine(database_url) as eng:
+        yield eng

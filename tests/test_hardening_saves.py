@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -14,20 +12,7 @@ from arena.battles import store as battles
 from arena.battles.runner import TurnRunner
 from arena.battles.saves import save_end, save_progress
 from arena.core.rules import GenerationRules
-from arena.store.engine import make_engine, migrate
-from arena.store.tables import Answer, Endpoint
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    migrate(eng)
-    with Session(eng) as s:
-        for name in ("alpha", "beta"):
-            s.add(Endpoint(name=name, base_url="http://127.0.0.1:9/v1", model=name))
-        s.commit()
-    yield eng
-    eng.dispose()
+from arena.store.tables import Answer
 
 
 async def test_a_late_progress_save_keeps_the_final_one(engine: Engine) -> None:

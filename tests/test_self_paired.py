@@ -15,23 +15,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from arena.battles.store import seat_replacement
-from arena.store.engine import make_engine, migrate
 from arena.store.tables import Battle, Endpoint, Vote
 from arena.votes.board import LeaderboardOptions, RankingConfig, compute_payload
+from tests.conftest import migrated_engine
 
 NAMES = ("alpha", "beta", "gamma", "delta")
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    migrate(eng)
-    with Session(eng) as s:
-        for name in NAMES:
-            s.add(Endpoint(name=name, base_url="http://127.0.0.1:9/v1", model=name))
-        s.commit()
-    yield eng
-    eng.dispose()
+    with migrated_engine(database_url, NAMES) as eng:
+        yield eng
 
 
 def ids(engine: Engine) -> dict[str, int]:

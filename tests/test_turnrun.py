@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +15,7 @@ from arena.battles import views
 from arena.battles.runner import TurnRunner
 from arena.battles.saves import save_progress
 from arena.core.rules import GenerationRules, Timeouts
-from arena.store.engine import make_engine, migrate
-from arena.store.tables import Answer, Battle, Endpoint, Turn
+from arena.store.tables import Answer, Battle, Turn
 
 FAIL_ANSWER_UPDATES = {
     "sqlite": [
@@ -30,18 +28,6 @@ FAIL_ANSWER_UPDATES = {
         "CREATE TRIGGER no_saves BEFORE UPDATE ON answer FOR EACH ROW EXECUTE FUNCTION no_saves()",
     ],
 }
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    migrate(eng)
-    with Session(eng) as s:
-        for name in ("alpha", "beta"):
-            s.add(Endpoint(name=name, base_url="http://127.0.0.1:9/v1", model=name))
-        s.commit()
-    yield eng
-    eng.dispose()
 
 
 def generator(engine: Engine) -> TurnRunner:
