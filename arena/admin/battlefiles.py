@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from arena.admin.records import PLACEHOLDER_URL, messages, record_store_problem
 from arena.store.engine import session_scope
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
+from arena.votes.category_bits import bits_of
 from arena.votes.tags import conversation_tags, prompt_hash
 from arena.votes.version import bump_votes_version
 from ratings.loader import iter_records, record_problem
@@ -217,6 +218,7 @@ def _add_record(session: Any, obj: dict[str, Any], key: str, ids: dict[str, int 
             else None,
             counted=bool(counted) if isinstance(counted, bool) else not excluded,
             categories=tags,
+            category_bits=bits_of(tags),
             style=[float(x) for x in style],
             prompt_hash=prompt_hash(prompts[0]) if prompts else None,
             created_at=when,

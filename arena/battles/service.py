@@ -128,4 +128,6 @@ async def vote(
         client_ip=voter.ip,
         count_leaked=arena.rules.count_leaked_votes,
         limits=arena.rules.limits,
+        hard_threshold=arena.rules.hard_prompt_rules_threshold,
+        llm_tagger=arena.rules.category_tagger,
     )

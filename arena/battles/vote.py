@@ -18,7 +18,8 @@ from arena.store.engine import session_scope
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
 from arena.votes.leaks import find_leak, identity_terms
 from arena.votes.limits import check, over_daily_cap
-from arena.votes.tags import conversation_tags, prompt_hash, style_vector
+from arena.votes.tag_jobs import vote_tags
+from arena.votes.tags import DEFAULT_HARD_THRESHOLD, prompt_hash, style_vector
 from arena.votes.version import bump_votes_version
 
 
@@ -43,6 +44,8 @@ def cast_vote(
     client_ip: str | None = None,
     count_leaked: bool = False,
     limits: Limits | None = None,
+    hard_threshold: int = DEFAULT_HARD_THRESHOLD,
+    llm_tagger: str | None = None,
 ) -> VoteResult:
     """Record the one vote of a battle and reveal the names (404/403/409 as the contract says).
 
@@ -99,6 +102,15 @@ def cast_vote(
                 "Thank you! You have reached today's limit of counted votes, so this one is "
                 "recorded but does not count on the leaderboard."
             )
+        first_hash = prompt_hash(prompts[0]) if prompts else None
+        names, bits = vote_tags(
+            session,
+            prompts,
+            sides,
+            first_hash,
+            hard_threshold=hard_threshold,
+            queue_for_llm=llm_tagger is not None,
+        )
         session.add(
             Vote(
                 battle_id=battle_id,
@@ -110,9 +122,10 @@ def cast_vote(
                 anony=battle.anony,
                 leaked=leaked,
                 counted=counted,
-                categories=conversation_tags(prompts, sides["a"], sides["b"]),
+                categories=names,
+                category_bits=bits,
                 style=style_vector(sides["a"], sides["b"]),
-                prompt_hash=prompt_hash(prompts[0]) if prompts else None,
+                prompt_hash=first_hash,
             )
         )
         bump_votes_version(session)

@@ -64,6 +64,9 @@ class BattleRules:
     max_turns: int = 10
     count_leaked_votes: bool = False
     limits: Limits = field(default_factory=Limits)
+    # Categories: the rules' hard-prompt threshold, and the LLM tagger's endpoint (if any).
+    hard_prompt_rules_threshold: int = 4
+    category_tagger: str | None = None
 
 
 @dataclass(frozen=True)

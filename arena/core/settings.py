@@ -105,6 +105,18 @@ class Settings(BaseSettings):
     anomaly_alpha: float = Field(0.01, gt=0, lt=1)
     leaderboard_refresh_seconds: float = Field(2.0, gt=0)
 
+    # Categories (arena/votes/tags.py, hard_prompts.py, llm_tagger.py). A prompt is a hard prompt
+    # when at least this many of LMArena's seven criteria hold: by the LLM tagger's answer, and
+    # by the rules, which can read fewer of the criteria from the text alone.
+    hard_prompt_threshold: int = Field(6, ge=1, le=7)
+    hard_prompt_rules_threshold: int = Field(4, ge=1, le=7)
+    # The name of a configured endpoint that tags prompts in the background (none: rules only).
+    category_tagger: str | None = None
+    tagger_concurrency: int = Field(4, ge=1)
+    tagger_retries: int = Field(2, ge=0)
+    tagger_timeout: float = Field(30.0, gt=0)
+    tagger_poll_seconds: float = Field(2.0, gt=0)
+
     # Front end: htmx from a CDN (pinned, SRI-checked), from web/static/vendor, or whichever exists.
     htmx_source: Literal["auto", "cdn", "local"] = "auto"
 
@@ -207,6 +219,8 @@ class Settings(BaseSettings):
             max_turns=self.max_turns,
             count_leaked_votes=self.count_leaked_votes,
             limits=self.limits,
+            hard_prompt_rules_threshold=self.hard_prompt_rules_threshold,
+            category_tagger=self.category_tagger,
         )
 
     @property

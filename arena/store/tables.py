@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -129,6 +129,10 @@ class Vote(SQLModel, table=True):
     counted: bool = Field(default=True, index=True)
     # Rule-based tags of the conversation (language, code, long, multi-turn) for categories.
     categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The same categories as bit flags (arena/votes/category_bits.py), for filtering without JSON.
+    category_bits: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
     # Style features of both answers: tokens, headers, lists, bold for a, then for b.
     style: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # A hash of the first prompt, to cap repeats of the same prompt at ranking time.
@@ -160,3 +164,20 @@ class LeaderboardCache(SQLModel, table=True):
     last_requested_at: NaiveDatetime = Field(default_factory=utcnow)
     # A worker recomputing it holds this lease so the others do not compute the same thing.
     computing_until: NaiveDatetime | None = None
+
+
+class PromptTag(SQLModel, table=True):
+    """The LLM tagger's work and answer for a prompt (by `Vote.prompt_hash`), for every worker."""
+
+    prompt_hash: str = Field(primary_key=True, max_length=64)
+    # pending | working | done | failed (the rules' tags stand)
+    status: str = Field(default="pending", max_length=16, index=True)
+    tagger: str | None = Field(default=None, max_length=100)
+    # The capability bits the tagger answered, and its seven criteria as a JSON object.
+    bits: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    criteria: dict[str, bool] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    attempts: int = 0
+    # A worker holds a claimed prompt until then; past it another worker may take it over.
+    claimed_until: NaiveDatetime | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)

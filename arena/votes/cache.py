@@ -19,12 +19,12 @@ from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
-from arena.store.tables import Vote
+from arena.store.tables import Counter, Vote
+from arena.votes.category_bits import BITS, bit
 from arena.votes.hygiene import NONE, VoteColumns
-from arena.votes.tags import CATEGORIES
 
 OUTCOME = {"model_a": 0, "model_b": 1, "tie": 2, "tie (bothbad)": 3}
-CATEGORY_BIT = {c: 1 << i for i, c in enumerate(CATEGORIES)}
+CATEGORY_BIT = {c: bit(c) for c in BITS}
 COUNTED = (col(Vote.counted), col(Vote.anony))
 
 
@@ -34,7 +34,7 @@ class Snapshot:
 
     votes: VoteColumns
     style: NDArray[np.float64]  # (n, 2, 4); NaN where a vote has no style features
-    categories: NDArray[np.int64]  # bit i set: the vote is in CATEGORIES[i]
+    categories: NDArray[np.int64]  # Vote.category_bits (arena/votes/category_bits.py)
 
 
 @dataclass
@@ -43,6 +43,7 @@ class VoteCache:
 
     max_id: int = 0
     id_sum: int = 0
+    tags_version: int = 0
     chunks: list[dict[str, NDArray[Any]]] = field(default_factory=list)
     codes: dict[str, dict[str, int]] = field(
         default_factory=lambda: {"voter": {}, "ip": {}, "prompt": {}}
@@ -54,6 +55,8 @@ class VoteCache:
         """All counted anonymous votes, in vote order, as of now."""
         with self.lock:
             with engine.connect() as conn:
+                # Read before the votes: a re-tag after this read shows at the next snapshot.
+                tags = _tags_version(conn)
                 counts: Any = conn.execute(
                     sa_select(func.count(), func.coalesce(func.sum(col(Vote.id)), 0)).where(
                         *COUNTED
@@ -70,6 +73,10 @@ class VoteCache:
                     everything = _columns().where(*COUNTED).order_by(col(Vote.id))
                     rows = list(conn.execute(everything).all())
                     new_sum = sum(int(r[0]) for r in rows)
+                if tags != self.tags_version:
+                    # Older votes were re-tagged (retag, the LLM tagger): re-read their bits only.
+                    self._reread_bits(conn)
+                    self.tags_version = tags
             if rows or self._snapshot is None:
                 if rows:
                     self.chunks.append(self._encode(rows))
@@ -77,6 +84,25 @@ class VoteCache:
                     self.id_sum += new_sum
                 self._snapshot = self._join()
             return self._snapshot
+
+    def _reread_bits(self, conn: Any) -> None:
+        if not self.chunks:
+            return
+        self._snapshot = None
+        self.chunks = [self._join_chunks()]
+        held = self.chunks[0]
+        query = sa_select(col(Vote.id), col(Vote.category_bits)).where(
+            *COUNTED, col(Vote.id) <= self.max_id
+        )
+        fresh = dict(conn.execute(query).all())
+        held["categories"] = np.fromiter(
+            (int(fresh.get(int(i)) or 0) for i in held["id"]), np.int64, len(held["id"])
+        )
+
+    def _join_chunks(self) -> dict[str, NDArray[Any]]:
+        if len(self.chunks) == 1:
+            return self.chunks[0]
+        return {k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]}
 
     def _code(self, kind: str, value: str | None) -> int:
         if not value:
@@ -102,7 +128,7 @@ class VoteCache:
             "ip": np.fromiter((self._code("ip", r[5]) for r in rows), np.int64, n),
             "prompt": np.fromiter((self._code("prompt", r[6]) for r in rows), np.int64, n),
             "style": style,
-            "categories": np.fromiter((_bits(r[8]) for r in rows), np.int64, n),
+            "categories": np.fromiter((int(r[8] or 0) for r in rows), np.int64, n),
         }
 
     def _join(self) -> Snapshot:
@@ -113,12 +139,9 @@ class VoteCache:
         return Snapshot(votes, c["style"], c["categories"])
 
 
-def _bits(categories: list[str] | None) -> int:
-    """The category bit mask of a vote."""
-    mask = 0
-    for c in categories or ():
-        mask |= CATEGORY_BIT.get(c, 0)
-    return mask
+def _tags_version(conn: Any) -> int:
+    value = conn.execute(sa_select(col(Counter.value)).where(col(Counter.name) == "tags")).first()
+    return int(value[0]) if value else 0
 
 
 def _columns() -> Any:
@@ -131,5 +154,5 @@ def _columns() -> Any:
         col(Vote.client_ip),
         col(Vote.prompt_hash),
         col(Vote.style),
-        col(Vote.categories),
+        col(Vote.category_bits),
     )

@@ -5,21 +5,22 @@ from __future__ import annotations
 import hashlib
 import re
 
+from arena.votes.capability_rules import (
+    is_code,
+    is_creative_writing,
+    is_instruction_following,
+    is_math,
+)
+from arena.votes.category_bits import CATEGORIES
+from arena.votes.hard_prompts import is_hard
 from ratings import style_features
 from ratings.style import side_totals
 
+__all__ = ["CATEGORIES", "conversation_tags", "prompt_hash", "style_vector"]
+
 LONG_PROMPT_TOKENS = 500
-CATEGORIES = (
-    "english",
-    "chinese",
-    "japanese",
-    "korean",
-    "russian",
-    "other-language",
-    "code",
-    "long",
-    "multi-turn",
-)
+#: How many of the seven criteria the rules need for a hard prompt (`hard_prompt_rules_threshold`).
+DEFAULT_HARD_THRESHOLD = 4
 
 _CODE = re.compile(
     r"```|^\s*(def |class |import |from \S+ import|#include|function |const |let |var |public |"
@@ -49,10 +50,28 @@ def language(text: str) -> str:
     return "other-language"
 
 
-def conversation_tags(prompts: list[str], answers_a: list[str], answers_b: list[str]) -> list[str]:
-    """The categories a battle belongs to: its language, and code / long / multi-turn."""
+def capability_tags(text: str, hard_threshold: int = DEFAULT_HARD_THRESHOLD) -> list[str]:
+    """The capabilities a prompt asks for, by the rules (code, math, hard prompts, ...)."""
+    checks = (
+        ("code", is_code),
+        ("math", is_math),
+        ("hard-prompts", lambda t: is_hard(t, hard_threshold)),
+        ("creative-writing", is_creative_writing),
+        ("instruction-following", is_instruction_following),
+    )
+    return [name for name, check in checks if check(text)]
+
+
+def conversation_tags(
+    prompts: list[str],
+    answers_a: list[str],
+    answers_b: list[str],
+    hard_threshold: int = DEFAULT_HARD_THRESHOLD,
+) -> list[str]:
+    """The categories a battle belongs to: its language, capabilities, long and multi-turn."""
     tags = [language(prompts[0] if prompts else "")]
-    if any(_CODE.search(t) for t in [*prompts, *answers_a, *answers_b]):
+    tags += capability_tags("\n\n".join(prompts), hard_threshold)
+    if "code" not in tags and any(_CODE.search(t) for t in [*answers_a, *answers_b]):
         tags.append("code")
     if sum(style_features(p)["tokens"] for p in prompts) >= LONG_PROMPT_TOKENS:
         tags.append("long")
