@@ -26,6 +26,9 @@ COLUMNS: tuple[str, ...] = (
     "preliminary",
 )
 _EXTRA: tuple[str, ...] = ("elo", "component", "flagged")
+#: Columns that follow COLUMNS in CSV and Markdown when the rows carry them (a category board's
+#: rank on the unfiltered board).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("rank_overall",)
 
 
 def _clean(x: float | None) -> float | None:
@@ -76,17 +79,23 @@ def _cells(r: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _optional(lb: Leaderboard | Mapping[str, Any]) -> tuple[str, ...]:
+    models = lb["models"] if isinstance(lb, Mapping) else []
+    return tuple(c for c in OPTIONAL_COLUMNS if any(c in m for m in models))
+
+
 def _rows(lb: Leaderboard | Mapping[str, Any]) -> list[list[str]]:
     """The per-model rows of a Leaderboard or of its JSON dict, as text cells."""
     models = lb["models"] if isinstance(lb, Mapping) else [_model_dict(r) for r in lb.models]
-    return [_cells(m) for m in models]
+    extra = _optional(lb)
+    return [_cells(m) + ["" if m.get(c) is None else str(m[c]) for c in extra] for m in models]
 
 
 def to_csv(lb: Leaderboard | Mapping[str, Any]) -> str:
     """CSV with a header row of ``COLUMNS`` (from a Leaderboard or its JSON dict)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS)
+    w.writerow(COLUMNS + _optional(lb))
     for row in _rows(lb):
         w.writerow(row)
     return buf.getvalue()
@@ -98,9 +107,10 @@ def to_markdown(lb: Leaderboard | Mapping[str, Any]) -> str:
     def esc(s: str) -> str:
         return s.replace("\\", "\\\\").replace("|", "\\|")
 
+    columns = COLUMNS + _optional(lb)
     lines = [
-        "| " + " | ".join(COLUMNS) + " |",
-        "|" + "|".join("---" if c == "model" else "---:" for c in COLUMNS) + "|",
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join("---" if c == "model" else "---:" for c in columns) + "|",
     ]
     for row in _rows(lb):
         lines.append("| " + " | ".join(esc(c) for c in row) + " |")
@@ -109,8 +119,8 @@ def to_markdown(lb: Leaderboard | Mapping[str, Any]) -> str:
 
 def to_table(lb: Leaderboard | Mapping[str, Any]) -> str:
     """Aligned plain-text table for terminals, followed by any warnings."""
-    rows = [list(COLUMNS), *_rows(lb)]
-    widths = [max(len(row[k]) for row in rows) for k in range(len(COLUMNS))]
+    rows = [list(COLUMNS + _optional(lb)), *_rows(lb)]
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     out = []
     for row in rows:
         out.append(

@@ -26,6 +26,7 @@ from arena.core.settings import Settings
 from arena.store.engine import begin, in_thread, session_scope
 from arena.store.tables import Endpoint, LeaderboardCache, utcnow
 from arena.votes.cache import CATEGORY_BIT, VoteCache
+from arena.votes.category_board import add_rank_overall, snapshot_counts
 from arena.votes.failure_log import log_failure
 from arena.votes.hygiene import HygieneRules, VoteColumns, apply_hygiene
 from arena.votes.version import votes_version
@@ -139,8 +140,12 @@ def compute_payload(
         m["organization"] = e.organization if e else None
         m["status"], m["status_note"] = model_status(e)
     data["excluded"] = left_out
+    if opts.category:
+        overall = overall_board(engine, dataclasses.replace(opts, category=None), config, cache)
+        add_rank_overall(data["models"], overall["models"])
     return {
         "leaderboard": data,
+        "category_counts": snapshot_counts((cache or VoteCache()).snapshot(engine)),
         "matrices": {
             "names": list(lb.names),
             "win_rate": _rounded(lb.win_rate_matrix, 4),
@@ -202,6 +207,20 @@ def _store(engine: Engine, key: str, version: int, payload: dict[str, Any]) -> N
                 where=col(LeaderboardCache.version) <= new.version,
             )
         )
+
+
+def overall_board(
+    engine: Engine, opts: LeaderboardOptions, config: RankingConfig, cache: VoteCache | None
+) -> dict[str, Any]:
+    """The unfiltered board a category board is compared with: the stored one when current."""
+    payload = cached_leaderboard(engine, opts, config, cache)
+    if not payload.get("fresh", True):
+        with session_scope(engine) as session:
+            version = votes_version(session)
+        payload = compute_payload(engine, opts, config, cache)
+        _store(engine, opts.key(), version, payload)
+    board: dict[str, Any] = payload["leaderboard"]
+    return board
 
 
 def cached_leaderboard(

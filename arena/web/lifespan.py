@@ -29,6 +29,7 @@ from arena.upstream.moderation import Moderator
 from arena.votes.board import ranking_config
 from arena.votes.board import refresher as leaderboard_refresher
 from arena.votes.cache import VoteCache
+from arena.votes.tagger_start import start_tagger
 from arena.web.assets import WEB
 from arena.web.state import AdminKeys, ArenaState
 
@@ -85,6 +86,7 @@ def lifespan_for(settings: Settings) -> object:
                 engine, state.ranking, settings.leaderboard_refresh_seconds, state.vote_cache
             )
         )
+        tagger = start_tagger(engine, settings, make_decrypt(secret))
         try:
             # What was built so far lives as long as the process: keep it out of the
             # collector's full passes, which otherwise walk all of it in the middle of requests.
@@ -93,6 +95,8 @@ def lifespan_for(settings: Settings) -> object:
             yield
         finally:
             refresher.cancel()
+            if tagger is not None:
+                await tagger.stop()
             await starter.shutdown()
             await runner.shutdown()
             if moderator is not None:

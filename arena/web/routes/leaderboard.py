@@ -149,6 +149,7 @@ async def leaderboard_page(
         "dir": dir,
         "next_dir": next_direction,
         "categories": CATEGORIES,
+        "category_counts": payload.get("category_counts", {}),
         "min_battles": settings.min_battles,
         "interval_svg": interval_chart(sorted(models, key=lambda m: -(m["rating"] or 0))),
         "winrate_svg": heatmap(names, sub("win_rate"), kind="win_rate", counts=sub("count")),
