@@ -32,8 +32,8 @@ _ALGEBRA = re.compile(
 _ARITHMETIC = re.compile(r"\d\s*[-+*/×÷^]\s*\(?\d|\d\s*%\s*of\b|\bdivided by\b|\btimes\s+\d", _I)
 _MATH_WORDS = re.compile(
     r"\b(solve for|equations?|derivatives?|differentiate|integrals?|integrate|eigen\w*|"
-    r"matri(x|ces)|determinant|polynomials?|quadratic|logarithms?|factorials?|primes? numbers?|"
-    r"prime|divisible|greatest common divisor|gcd|lcm|fractions?|probabilit(y|ies)|"
+    r"matri(x|ces)|determinant|polynomials?|quadratic|logarithms?|factorials?|primes?( numbers?)?|"
+    r"divisible|greatest common divisor|gcd|lcm|fractions?|probabilit(y|ies)|"
     r"expected value|variance|random variables?|theorem|lemma|by induction|irrational|"
     r"geometr\w+|perimeter|area of|volume of|interior angles?|hexagon|triangle|radius|"
     r"compound interest|arithmetic|algebra\w*|calculus|trigonometr\w+|combinatori\w+|"
@@ -88,7 +88,7 @@ _SYNTAX = re.compile(
     r"```|^\s*(def |class |import |from \S+ import|#include|function |const |let |var |"
     r"public |SELECT |CREATE TABLE|package |fn |func )|=>|\b(printf|console\.log|System\.out)\b|"
     r"\b\w+(Error|Exception)\b:?|Traceback \(most recent|`[^`\n]+`|\b\w+\.\w+\(|"
-    r"\^\(|\[a-z\]|\\d|!=|==|&&|\|\||\w::\w",
+    r"\^\(\?|\[a-z\]|\\d|!=|==|&&|\|\||\w::\w",
     re.MULTILINE | re.ASCII,
 )
 # Tools and languages whose names mean nothing else.
@@ -119,7 +119,7 @@ _CODE_TASKS = re.compile(
 )
 _CAMEL = re.compile(r"\b[a-z]{2,}[A-Z][a-zA-Z]+\b|\b[A-Z][a-z]+[A-Z][a-z]+\w*\b")
 _ZH_CODE = re.compile(
-    r"代码|编程|程序|算法|报错|数据库|端口|进程|接口|部署|主键|缓存|分布式|集群|并发|函数式|"
+    r"代码|编程|程序|算法|报错|数据库|端口|进程|接口|部署|主键|缓存|分布式|集群|并发|函数式|实现一个|"
     r"前端|后端|框架|源码|调试|编译"
 )
 
