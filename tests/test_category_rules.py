@@ -24,7 +24,8 @@ from benchmarks.categories import load, scores
 MATH = [
     "Solve for x: 3x + 7 = 22.",
     "What is $\\frac{3}{4} + \\frac{1}{8}$?",
-    "A shop sells pens at 3 dollars each. If Tom buys 12 pens and pays with 50 dollars, how much change does he get?",
+    "Pens cost 3 dollars each. If Tom buys 12 pens and pays with 50 dollars, "
+    "how much change does he get?",
     "Prove that there are infinitely many primes.",
     "Differentiate y = e^(2x) cos x.",
     "一个长方形的长是8米，宽是5米，它的周长是多少米？",
