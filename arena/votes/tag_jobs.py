@@ -91,11 +91,23 @@ def claim(
 ) -> list[Claimed]:
     """Take up to `limit` waiting prompts (each taken by exactly one worker)."""
     now = utcnow()
-    with session_scope(engine) as session:
-        query = select(col(PromptTag.prompt_hash)).where(_claimable(now))
-        if only is not None:
-            query = query.where(col(PromptTag.prompt_hash).in_(only))
-        candidates = list(session.exec(query.limit(limit * 2)).all())
+    taken: list[Claimed] = []
+    # Each pass changes every candidate (taken here, by another worker, or given up), so it ends.
+    while len(taken) < limit:
+        with session_scope(engine) as session:
+            query = select(col(PromptTag.prompt_hash)).where(_claimable(now))
+            if only is not None:
+                query = query.where(col(PromptTag.prompt_hash).in_(only))
+            candidates = list(session.exec(query.limit(limit * 2)).all())
+        if not candidates:
+            break
+        taken += _take(engine, candidates, limit - len(taken), now, lease)
+    return taken
+
+
+def _take(
+    engine: Engine, candidates: list[str], limit: int, now: Any, lease: timedelta
+) -> list[Claimed]:
     taken: list[Claimed] = []
     for h in candidates:
         if len(taken) >= limit:
