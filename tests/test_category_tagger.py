@@ -192,3 +192,35 @@ def test_workers_never_claim_the_same_prompt(database_url: str) -> None:
         assert claimed == [] or len(claimed) == len(set(claimed))
     finally:
         engine.dispose()
+
+
+def test_retag_with_the_llm(
+    arena_server: ArenaServer,
+    fake: FakeOpenAI,
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: Any,
+) -> None:
+    from arena.cli.main import main
+
+    # The arena runs without a tagger; the command is given one afterwards.
+    models = models_with_tagger(tmp_path, fake.base_url)
+    with arena_server(models=models) as srv, srv.client() as c:
+        engine = arena_state(srv.app).engine
+        play(c, prompt="hello there")
+        play(c, prompt="Solve for x: 3x + 7 = 22.")
+        fake.set_behavior(
+            TAGGER_ID,
+            Behavior(reply=lambda messages: answer(math="3x" in json.dumps(messages), criteria=7)),
+        )
+        monkeypatch.setenv("ARENA_DATABASE_URL", database_url)
+        monkeypatch.setenv("ARENA_CONFIG", str(tmp_path / "none.toml"))
+        monkeypatch.setenv("ARENA_CATEGORY_TAGGER", "tagger")
+        assert main(["categories", "retag", "--tagger", "llm"]) == 0
+        assert [names_of(v.category_bits) for v in votes(engine)] == [
+            ["english", "hard-prompts"],
+            ["english", "math", "hard-prompts"],
+        ]
+        assert len(fake.requests_for(TAGGER_ID)) == 2
+        assert main(["categories", "retag", "--tagger", "llm"]) == 0  # cached: no new requests
+        assert len(fake.requests_for(TAGGER_ID)) == 2
