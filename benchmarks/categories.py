@@ -64,7 +64,10 @@ def _llm_predictions(tagger: str, rows: list[dict[str, object]]) -> list[set[str
                 answer = await classify(call, prompt, settings.hard_prompt_threshold)
                 return set(answer.categories)
 
-        return list(await asyncio.gather(*(one(str(r["prompt"])) for r in rows)))
+        try:
+            return list(await asyncio.gather(*(one(str(r["prompt"])) for r in rows)))
+        finally:
+            await call.aclose()
 
     return asyncio.run(run())
 
