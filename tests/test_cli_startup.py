@@ -98,3 +98,29 @@ def test_leaderboard_of_a_file_loads_no_web_stack(tmp_path: Path) -> None:
     assert board["total_battles"] == len(BATTLES)
     assert {m["model"]: m["battles"] for m in board["models"]} == {"x": 4, "y": 4, "z": 4}
     assert loaded == []
+
+
+def test_category_board_of_a_file_has_overall_ranks_and_loads_no_web_stack(
+    tmp_path: Path,
+) -> None:
+    # z loses overall but wins both of its math battles.
+    battles = [dict(b, category="chat") for b in BATTLES] + [
+        {"model_a": "z", "model_b": "x", "winner": "model_a", "category": "math"},
+        {"model_a": "z", "model_b": "y", "winner": "model_a", "category": "math"},
+    ]
+    path = tmp_path / "battles.jsonl"
+    path.write_text("".join(json.dumps(b) + "\n" for b in battles), encoding="utf-8")
+    status, output, loaded = probe(
+        ["leaderboard", "--battles", str(path), "--format", "json", "--category", "math"],
+        tmp_path,
+    )
+    assert status == 0 and loaded == []
+    board = json.loads(output)
+    rows = {m["model"]: m for m in board["models"]}
+    assert board["category"] == "math" and rows["z"]["rank"] == 1
+    assert rows["z"]["rank_overall"] > 1 and rows["z"]["rank_change"] > 0
+    status, output, _ = probe(
+        ["leaderboard", "--battles", str(path), "--format", "csv", "--category", "math"],
+        tmp_path,
+    )
+    assert output.splitlines()[0].endswith(",rank_overall")

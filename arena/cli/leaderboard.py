@@ -30,14 +30,14 @@ def _anchor(value: str | None) -> tuple[str, float] | None:
     return name, float(rating)
 
 
-def _file_battles(args: argparse.Namespace) -> Battles:
+def _file_battles(args: argparse.Namespace, category: str | None) -> Battles:
     """The battles of `--battles FILE`; what was left out goes to standard error."""
     from ratings import load_battles
 
     report = load_battles(
         args.battles,
         anony_only=not args.all,
-        category=args.category,
+        category=category,
         style_from_conversations=args.style_control,
     )
     for no, reason in report.rejected[:MAX_REJECTED_SHOWN]:
@@ -53,14 +53,14 @@ def _file_battles(args: argparse.Namespace) -> Battles:
     return report.battles
 
 
-def _arena_battles(args: argparse.Namespace) -> Battles:
+def _arena_battles(args: argparse.Namespace, category: str | None) -> Battles:
     """The arena's counted votes after vote hygiene; what hygiene left out goes to stderr."""
     from arena.cli.common import database
     from arena.core.settings import load_settings
     from arena.votes.board import LeaderboardOptions, load_votes, ranking_config
 
     settings = load_settings()
-    opts = LeaderboardOptions(style_control=args.style_control, category=args.category)
+    opts = LeaderboardOptions(style_control=args.style_control, category=category)
     with database(settings, read_only=True) as engine:
         battles, left_out = load_votes(engine, opts, ranking_config(settings).hygiene)
     if any(left_out.values()):
@@ -74,19 +74,28 @@ def leaderboard(args: argparse.Namespace) -> int:
     from ratings import compute_leaderboard
     from ratings.formats import to_csv, to_json_dict, to_markdown, to_table
 
-    battles = _file_battles(args) if args.battles else _arena_battles(args)
-    lb = compute_leaderboard(
-        battles,
-        ci=args.ci,
-        rounds=args.rounds,
-        seed=args.seed,
-        style_control=args.style_control,
-        anchor=_anchor(args.anchor),
-        min_battles=load_settings().min_battles,
-    )
-    lb = dataclasses.replace(lb, category=args.category)
+    min_battles = load_settings().min_battles
+
+    def board(category: str | None) -> dict[str, Any]:
+        battles = _file_battles(args, category) if args.battles else _arena_battles(args, category)
+        lb = compute_leaderboard(
+            battles,
+            ci=args.ci,
+            rounds=args.rounds,
+            seed=args.seed,
+            style_control=args.style_control,
+            anchor=_anchor(args.anchor),
+            min_battles=min_battles,
+        )
+        return to_json_dict(dataclasses.replace(lb, category=category))
+
+    data = board(args.category)
+    if args.category:
+        from arena.votes.category_board import add_rank_overall
+
+        add_rank_overall(data["models"], board(None)["models"])
     render = {"table": to_table, "csv": to_csv, "markdown": to_markdown}.get(args.format)
-    text = render(lb) if render else json.dumps(to_json_dict(lb), indent=2) + "\n"
+    text = render(data) if render else json.dumps(data, indent=2) + "\n"
     sys.stdout.write(text)
     return 0
 
