@@ -123,6 +123,7 @@ def compute_payload(
     cache: VoteCache | None = None,
 ) -> dict[str, Any]:
     """Fit a leaderboard now: the contract's JSON plus what the page draws."""
+    cache = cache or VoteCache()  # one read of the votes serves the fit and the counts
     battles, left_out = load_votes(engine, opts, config.hygiene, cache)
     lb = compute_leaderboard(
         battles,
@@ -145,7 +146,7 @@ def compute_payload(
         add_rank_overall(data["models"], overall["models"])
     return {
         "leaderboard": data,
-        "category_counts": snapshot_counts((cache or VoteCache()).snapshot(engine)),
+        "category_counts": snapshot_counts(cache.snapshot(engine)),
         "matrices": {
             "names": list(lb.names),
             "win_rate": _rounded(lb.win_rate_matrix, 4),
