@@ -61,10 +61,12 @@ def lifespan_for(settings: Settings) -> object:
             engine, runner, limits=settings.limits, sampling=settings.sampling, pairing=pairing
         )
         token = configured_token(settings)
+        templates = Jinja2Templates(directory=str(WEB / "templates"))
+        templates.env.globals["currency"] = settings.currency
         state = ArenaState(
             settings=settings,
             engine=engine,
-            templates=Jinja2Templates(directory=str(WEB / "templates")),
+            templates=templates,
             signer=VoterSigner(secret, settings.voter_cookie_days),
             admin=AdminKeys(
                 sessions=AdminSessions(secret, token) if token else None,
