@@ -53,19 +53,30 @@ def _file_battles(args: argparse.Namespace) -> Battles:
     return report.battles
 
 
-def _arena_battles(args: argparse.Namespace) -> Battles:
-    """The arena's counted votes after vote hygiene; what hygiene left out goes to stderr."""
+def _arena_battles(args: argparse.Namespace) -> tuple[Battles, dict[str, Any]]:
+    """The arena's counted votes after vote hygiene, and each model's speed and cost over them
+    (with the currency); what hygiene left out goes to stderr."""
+    from sqlmodel import Session, select
+
     from arena.cli.common import database
     from arena.core.settings import load_settings
-    from arena.votes.board import LeaderboardOptions, load_votes, ranking_config
+    from arena.store.tables import Endpoint
+    from arena.votes.board import LeaderboardOptions, load_votes_with_ids, ranking_config
+    from arena.votes.speed import AnswerCache, board_figures
 
     settings = load_settings()
     opts = LeaderboardOptions(style_control=args.style_control, category=args.category)
     with database(settings, read_only=True) as engine:
-        battles, left_out = load_votes(engine, opts, ranking_config(settings).hygiene)
+        battles, left_out, kept = load_votes_with_ids(
+            engine, opts, ranking_config(settings).hygiene
+        )
+        with Session(engine) as session:
+            endpoints = list(session.exec(select(Endpoint)))
+        figures = board_figures(engine, AnswerCache(), kept, endpoints)
     if any(left_out.values()):
         print(f"left out by vote hygiene: {left_out}", file=sys.stderr)
-    return battles
+    by_name = {e.name: figures.get(e.id or 0) for e in endpoints}
+    return battles, {"currency": settings.currency, "models": by_name}
 
 
 def leaderboard(args: argparse.Namespace) -> int:
@@ -74,7 +85,7 @@ def leaderboard(args: argparse.Namespace) -> int:
     from ratings import compute_leaderboard
     from ratings.formats import to_csv, to_json_dict, to_markdown, to_table
 
-    battles = _file_battles(args) if args.battles else _arena_battles(args)
+    battles, figures = (_file_battles(args), None) if args.battles else _arena_battles(args)
     lb = compute_leaderboard(
         battles,
         ci=args.ci,
@@ -85,8 +96,15 @@ def leaderboard(args: argparse.Namespace) -> int:
         min_battles=load_settings().min_battles,
     )
     lb = dataclasses.replace(lb, category=args.category)
+    data = to_json_dict(lb)
+    if figures is not None:
+        from arena.votes.speed import empty_figures
+
+        for m in data["models"]:
+            m.update(figures["models"].get(m["model"]) or empty_figures())
+        data["currency"] = figures["currency"]
     render = {"table": to_table, "csv": to_csv, "markdown": to_markdown}.get(args.format)
-    text = render(lb) if render else json.dumps(to_json_dict(lb), indent=2) + "\n"
+    text = render(data) if render else json.dumps(data, indent=2) + "\n"
     sys.stdout.write(text)
     return 0
 

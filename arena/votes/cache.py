@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from arena.store.tables import Vote
 from arena.votes.hygiene import NONE, VoteColumns
+from arena.votes.speed import AnswerCache
 from arena.votes.tags import CATEGORIES
 
 OUTCOME = {"model_a": 0, "model_b": 1, "tie": 2, "tie (bothbad)": 3}
@@ -35,6 +36,7 @@ class Snapshot:
     votes: VoteColumns
     style: NDArray[np.float64]  # (n, 2, 4); NaN where a vote has no style features
     categories: NDArray[np.int64]  # bit i set: the vote is in CATEGORIES[i]
+    ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass
@@ -48,6 +50,8 @@ class VoteCache:
         default_factory=lambda: {"voter": {}, "ip": {}, "prompt": {}}
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The answers of voted battles, for the board's speed and cost figures (votes/speed.py).
+    answers: AnswerCache = field(default_factory=AnswerCache)
     _snapshot: Snapshot | None = None
 
     def snapshot(self, engine: Engine) -> Snapshot:
@@ -110,7 +114,7 @@ class VoteCache:
             self.chunks = [{k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]}]
         c = self.chunks[0] if self.chunks else self._encode([])
         votes = VoteColumns(c["a"], c["b"], c["outcome"], c["voter"], c["ip"], c["prompt"])
-        return Snapshot(votes, c["style"], c["categories"])
+        return Snapshot(votes, c["style"], c["categories"], c["id"])
 
 
 def _bits(categories: list[str] | None) -> int:

@@ -9,6 +9,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
@@ -30,6 +31,7 @@ from arena.votes.board import ranking_config
 from arena.votes.board import refresher as leaderboard_refresher
 from arena.votes.cache import VoteCache
 from arena.web.assets import WEB
+from arena.web.money import format_money, format_seconds
 from arena.web.state import AdminKeys, ArenaState
 
 log = logging.getLogger("arena")
@@ -63,6 +65,8 @@ def lifespan_for(settings: Settings) -> object:
         token = configured_token(settings)
         templates = Jinja2Templates(directory=str(WEB / "templates"))
         templates.env.globals["currency"] = settings.currency
+        templates.env.globals["money"] = partial(format_money, currency=settings.currency)
+        templates.env.globals["seconds"] = format_seconds
         state = ArenaState(
             settings=settings,
             engine=engine,
