@@ -16,6 +16,7 @@ from arena.web.routes import (
     admin_api,
     admin_model,
     admin_pages,
+    admin_spend,
     admin_votes,
     api,
     leaderboard,
@@ -47,6 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     handlers.install(app)
     # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
-    for module in (api, leaderboard, pages, admin_api, admin_pages, admin_model, admin_votes):
+    for module in (
+        api,
+        leaderboard,
+        pages,
+        admin_api,
+        admin_pages,
+        admin_model,
+        admin_votes,
+        admin_spend,
+    ):
         app.include_router(module.router)
     return app
