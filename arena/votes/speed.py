@@ -6,7 +6,8 @@ the ids of the votes that entered its fit (after category, hygiene and every oth
 the figures describe exactly the battles behind the rating:
 
 - `ttft_p50_ms`: median time to first token of the model's answers;
-- `tokens_per_s_p50`: median of answer tokens / (total time - time to first token);
+- `tokens_per_s_p50`: median of answer tokens / (total time - time to first token), over the
+  answers that took at least MIN_GENERATION_S after their first token;
 - `answer_tokens_p50`: median answer length in tokens;
 - `cost_per_1k_battles`: what the model's answers in 1,000 such battles cost at its current
   prices (all turns), None without both prices: unknown is not free;
@@ -32,6 +33,9 @@ SPEED_KEYS = ("ttft_p50_ms", "tokens_per_s_p50", "answer_tokens_p50", "cost_per_
 # Votes are numbered when inserted but may commit out of order: each read looks back this far.
 LOOK_BACK = 256
 Floats = NDArray[np.float64]
+# An answer that arrived in one piece (a plain JSON reply, a buffering proxy) or in less time
+# than this says nothing about a model's speed: its rate would be thousands of tokens a second.
+MIN_GENERATION_S = 0.1
 
 
 @dataclass
@@ -154,7 +158,7 @@ def speed_figures(
     prompt, completion = answers.prompt_tokens[sel], answers.completion_tokens[sel]
     gen_s = (total - ttft) / 1000
     with np.errstate(divide="ignore", invalid="ignore"):
-        rate = np.where((gen_s > 0) & (completion > 0), completion / gen_s, np.nan)
+        rate = np.where((gen_s >= MIN_GENERATION_S) & (completion > 0), completion / gen_s, np.nan)
     ttft_p50 = grouped_median(ep, ttft)
     rate_p50 = grouped_median(ep, rate)
     length_p50 = grouped_median(ep, completion)

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from arena.web.money import format_money
 
 W, H = 360, 300
-LEFT, RIGHT, TOP, BOTTOM = 44, 14, 14, 46
+LEFT, RIGHT, TOP, BOTTOM = 52, 14, 14, 46
 CHAR_W = 6.2  # about how wide a character of an 11 px label is
 
 
@@ -101,9 +101,13 @@ def frontier_chart(
     ]
     bottom = H - BOTTOM
     for t in _ticks(x_lo, x_hi, log):
+        text = x_text(t)
+        # A label centred on a tick near an edge would stick out of the picture: kept inside.
+        half = len(text) * CHAR_W / 2
+        lx = min(max(px(t), half + 2), W - half - 2)
         parts.append(
             f'<line class="grid" x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{TOP}" y2="{bottom}"/>'
-            f'<text class="tick" x="{px(t):.1f}" y="{bottom + 14}">{escape(x_text(t))}</text>'
+            f'<text class="tick" x="{lx:.1f}" y="{bottom + 14}">{escape(text)}</text>'
         )
     for t in _ticks(y_lo, y_hi, False):
         parts.append(

@@ -8,12 +8,12 @@ SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "CNY": "¥", "JPY": "¥"}
 
 
 def format_money(amount: float | None, currency: str = "USD") -> str:
-    """`$0.60`, `$0.000412`, `12.50 CHF`: small amounts keep three significant digits."""
+    """`$6.00`, `$0.600`, `$0.000412`, `12.50 CHF`: below 1, three significant digits."""
     if amount is None or not math.isfinite(amount):
         return "–"
     if amount == 0:
         text = "0"
-    elif abs(amount) >= 0.01:
+    elif abs(amount) >= 1:
         text = f"{amount:,.2f}"
     else:
         digits = 2 - math.floor(math.log10(abs(amount)))
