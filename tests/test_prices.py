@@ -299,3 +299,37 @@ def test_raising_the_budget_today_lets_it_be_drawn_again(
             r = client.patch("/api/admin/models/alpha", headers=AUTH, json=bad)
             assert r.status_code == 422, (bad, r.text)
         assert json.loads(r.text)["detail"]
+
+
+def test_the_cli_sets_prices_and_exports_the_columns(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fake: FakeOpenAI,
+) -> None:
+    from arena.cli.main import main
+    from arena.store.engine import make_engine, migrate
+
+    monkeypatch.setenv("ARENA_DATABASE_URL", database_url)
+    monkeypatch.setenv("ARENA_CONFIG", str(tmp_path / "none.toml"))
+    engine = make_engine(database_url)
+    migrate(engine)
+    add = ["models", "add", "local", "--base-url", fake.base_url, "--model", "m1"]
+    assert main([*add, "--input-price", "0.4"]) == 0
+    assert main(["models", "set", "local", "--output-price", "1.2", "--daily-budget", "5"]) == 0
+    with Session(engine) as s:
+        row = s.exec(select(Endpoint).where(Endpoint.name == "local")).one()
+        assert (row.input_price, row.output_price, row.daily_budget) == (0.4, 1.2, 5.0)
+    engine.dispose()
+    assert main(["models", "set", "local", "--input-price", "-1"]) != 0
+    capsys.readouterr()
+    assert main(["leaderboard", "--format", "csv"]) == 0
+    header = capsys.readouterr().out.splitlines()[0].split(",")
+    assert header[-5:] == [
+        "ttft_p50_ms",
+        "tokens_per_s_p50",
+        "answer_tokens_p50",
+        "cost_per_1k_battles",
+        "answers",
+    ]
