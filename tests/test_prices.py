@@ -333,3 +333,20 @@ def test_the_cli_sets_prices_and_exports_the_columns(
         "cost_per_1k_battles",
         "answers",
     ]
+
+
+def test_the_admin_spend_page(priced: InProcessArena) -> None:
+    from tests.admin_client import login
+
+    with priced.client() as client:
+        battle = start(client)
+        read_events(client, f"/api/battles/{battle}/stream")
+        vote(client, battle)
+        assert client.get("/admin/spend").status_code in (303, 401)  # not signed in
+        login(client)
+        page = client.get("/admin/spend")
+        assert page.status_code == 200, page.text
+        assert "$0.00600" in page.text  # alpha's one answer today
+        assert "no price" in page.text  # beta's
+        assert 'href="/admin/spend"' in client.get("/admin").text
+        assert client.get("/admin/spend", params={"days": 0}).status_code == 422
