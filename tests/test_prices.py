@@ -133,7 +133,7 @@ def test_costs_are_exact_from_the_upstream_usage(priced: InProcessArena) -> None
 
         # The page shows the columns and the frontier pictures.
         page = client.get("/leaderboard").text
-        assert "Cost / 1k battles" in page and "$6.00" in page
+        assert "Cost/1k" in page and "$6.00" in page
         assert 'class="chart frontier cost"' in page and 'class="chart frontier speed"' in page
 
 
