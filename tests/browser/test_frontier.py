@@ -123,7 +123,7 @@ def test_frontier_charts_and_reveal_with_costs(
         for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(viewport)
             play(page, "Explain recursion briefly.", vote="A is better")
-            lines = page.locator(".names .cost-line")
+            lines = page.locator(".names .side-figures")
             expect(lines).to_have_count(2)
             for line in lines.all():
                 expect(line).to_contain_text("first token")
