@@ -29,6 +29,29 @@ _EXTRA: tuple[str, ...] = ("elo", "component", "flagged")
 #: Columns that follow COLUMNS in CSV and Markdown when the rows carry them (a category board's
 #: rank on the unfiltered board).
 OPTIONAL_COLUMNS: tuple[str, ...] = ("rank_overall",)
+#: Per-model speed and cost: an arena's board carries them (it names a ``currency``), a board
+#: computed from a battle file, which has no timings, does not.
+SPEED_COLUMNS: tuple[str, ...] = (
+    "ttft_p50_ms",
+    "tokens_per_s_p50",
+    "answer_tokens_p50",
+    "cost_per_1k_battles",
+    "answers",
+)
+
+
+def _columns(lb: Leaderboard | Mapping[str, Any]) -> tuple[str, ...]:
+    """The columns an export of this board has."""
+    speed = SPEED_COLUMNS if isinstance(lb, Mapping) and "currency" in lb else ()
+    return COLUMNS + speed + _optional(lb)
+
+
+def _extra_cell(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return f"{x:.6g}" if abs(x) < 1 else f"{x:.2f}".rstrip("0").rstrip(".")
+    return str(x)
 
 
 def _clean(x: float | None) -> float | None:
@@ -87,15 +110,15 @@ def _optional(lb: Leaderboard | Mapping[str, Any]) -> tuple[str, ...]:
 def _rows(lb: Leaderboard | Mapping[str, Any]) -> list[list[str]]:
     """The per-model rows of a Leaderboard or of its JSON dict, as text cells."""
     models = lb["models"] if isinstance(lb, Mapping) else [_model_dict(r) for r in lb.models]
-    extra = _optional(lb)
-    return [_cells(m) + ["" if m.get(c) is None else str(m[c]) for c in extra] for m in models]
+    extra = _columns(lb)[len(COLUMNS) :]
+    return [_cells(m) + [_extra_cell(m.get(c)) for c in extra] for m in models]
 
 
 def to_csv(lb: Leaderboard | Mapping[str, Any]) -> str:
     """CSV with a header row of ``COLUMNS`` (from a Leaderboard or its JSON dict)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS + _optional(lb))
+    w.writerow(_columns(lb))
     for row in _rows(lb):
         w.writerow(row)
     return buf.getvalue()
@@ -107,7 +130,7 @@ def to_markdown(lb: Leaderboard | Mapping[str, Any]) -> str:
     def esc(s: str) -> str:
         return s.replace("\\", "\\\\").replace("|", "\\|")
 
-    columns = COLUMNS + _optional(lb)
+    columns = _columns(lb)
     lines = [
         "| " + " | ".join(columns) + " |",
         "|" + "|".join("---" if c == "model" else "---:" for c in columns) + "|",
@@ -119,7 +142,7 @@ def to_markdown(lb: Leaderboard | Mapping[str, Any]) -> str:
 
 def to_table(lb: Leaderboard | Mapping[str, Any]) -> str:
     """Aligned plain-text table for terminals, followed by any warnings."""
-    rows = [list(COLUMNS + _optional(lb)), *_rows(lb)]
+    rows = [list(_columns(lb)), *_rows(lb)]
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     out = []
     for row in rows:

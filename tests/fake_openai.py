@@ -164,6 +164,10 @@ class Behavior:
     content_filter_message: str = DATA_INSPECTION_MESSAGE
     no_usage: bool = False
     """Never send usage (neither the include_usage chunk nor the non-stream ``usage``)."""
+    prompt_tokens: int | None = None
+    """Report this many prompt tokens in the usage (default: the words of the messages)."""
+    completion_tokens: int | None = None
+    """Report this many completion tokens in the usage (default: the tokens sent)."""
     finish_reason: str | None = None
     """Override the finish reason (default ``stop``, or ``length`` when max_tokens cut it)."""
     require_api_key: str | None = None
@@ -915,10 +919,12 @@ class FakeOpenAI:
             finish = "length"
         if b.finish_reason is not None:
             finish = b.finish_reason
+        n_prompt = _count_words(messages) if b.prompt_tokens is None else b.prompt_tokens
+        n_completion = len(toks) if b.completion_tokens is None else b.completion_tokens
         usage: dict[str, Any] = {
-            "prompt_tokens": _count_words(messages),
-            "completion_tokens": len(toks),
-            "total_tokens": _count_words(messages) + len(toks),
+            "prompt_tokens": n_prompt,
+            "completion_tokens": n_completion,
+            "total_tokens": n_prompt + n_completion,
         }
         if n_reasoning:
             usage["completion_tokens_details"] = {"reasoning_tokens": n_reasoning}

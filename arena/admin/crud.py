@@ -19,6 +19,7 @@ from arena.admin.parsing import parse_edit
 from arena.core.rules import EndpointRules
 from arena.store.endpoint_models import EndpointCreate
 from arena.store.keys import KeyCipher
+from arena.store.spend import apply_budgets
 from arena.store.tables import Answer, Battle, Endpoint, Vote, utcnow
 from arena.votes.version import bump_votes_version
 
@@ -86,12 +87,19 @@ def update(
         endpoint.api_key_encrypted = None
     if item.enabled and not endpoint.enabled:
         endpoint.paused_until = None  # enabling by hand also lifts a breaker pause
+    money = (endpoint.input_price, endpoint.output_price, endpoint.daily_budget)
     for key, value in item.model_dump(exclude={"name"}).items():
         setattr(endpoint, key, value)
     if retired is not None:
         _set_retired(session, endpoint, retired)
     endpoint.updated_at = utcnow()
     session.add(endpoint)
+    if money != (endpoint.input_price, endpoint.output_price, endpoint.daily_budget):
+        session.flush()
+        # A budget raised or lowered today applies now; a cached board shows the new costs.
+        apply_budgets(session.connection(), [endpoint.id or 0])
+        session.refresh(endpoint)
+        bump_votes_version(session)
     return endpoint
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from arena.store.endpoint_models import EndpointPublic
 from arena.store.keys import KeyCipher, KeyDecryptError, mask, redact
+from arena.store.spend import within_budget
 from arena.store.tables import Endpoint, EndpointBase, utcnow
 
 # The fields the file, the UI, the CLI and the API share (everything but identity and state).
@@ -21,13 +22,15 @@ EDITABLE = tuple(EndpointBase.model_fields)
 
 
 def state(endpoint: Endpoint) -> str:
-    """retired | disabled | paused | enabled."""
+    """retired | disabled | paused | over-budget | enabled."""
     if endpoint.retired:
         return "retired"
     if not endpoint.enabled:
         return "disabled"
     if endpoint.paused_until is not None and endpoint.paused_until > utcnow():
         return "paused"
+    if not within_budget(endpoint, utcnow()):
+        return "over-budget"
     return "enabled"
 
 
@@ -95,6 +98,11 @@ def public(
             "paused_until": endpoint.paused_until.isoformat() if endpoint.paused_until else None,
             "paused": state(endpoint) == "paused",
             "last_error": last_error,
+        },
+        budget={
+            "daily_budget": endpoint.daily_budget,
+            "over": not within_budget(endpoint, utcnow()),
+            "until": endpoint.over_budget_until.isoformat() if endpoint.over_budget_until else None,
         },
         created_at=endpoint.created_at.isoformat(),
         updated_at=endpoint.updated_at.isoformat(),

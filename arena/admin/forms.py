@@ -11,7 +11,15 @@ from arena.admin.presets import Preset
 from arena.store.tables import Endpoint
 
 TEXT = ("name", "base_url", "model", "api_key_env", "system_prompt", "organization", "license")
-NUMBERS = ("temperature", "top_p", "max_tokens", "weight")
+NUMBERS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "weight",
+    "input_price",
+    "output_price",
+    "daily_budget",
+)
 
 
 def _text(form: Mapping[str, Any], key: str) -> str:

@@ -10,8 +10,10 @@ from sqlmodel import col, select
 
 from arena.store import breaker
 from arena.store.engine import begin
+from arena.store.spend import Usage, record_spend
 from arena.store.tables import Answer, Battle, Turn, utcnow
 from arena.upstream.client import CallParams
+from arena.upstream.tokens import estimate_messages, estimate_tokens
 
 
 @dataclass
@@ -32,6 +34,7 @@ class SideState:
     total_ms: float | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    tokens_estimated: bool = False
     attempts: int = 1
     tried: set[int] = field(default_factory=set)
     completed: bool = False  # the upstream sent the whole answer (not stopped, not failed)
@@ -53,9 +56,21 @@ class SideState:
             "b_total_ms": self.total_ms,
             "b_prompt_tokens": self.prompt_tokens,
             "b_completion_tokens": self.completion_tokens,
+            "b_tokens_estimated": self.tokens_estimated,
             "b_attempts": self.attempts,
             "b_updated_at": utcnow(),
         }
+
+
+def fill_usage(st: SideState) -> None:
+    """Estimate the token counts the upstream did not report (llama.cpp's server may send no
+    usage), and mark them as estimated: costs and speeds are then approximate."""
+    if st.prompt_tokens is None:
+        st.prompt_tokens = estimate_messages(st.messages)
+        st.tokens_estimated = True
+    if st.completion_tokens is None:
+        st.completion_tokens = estimate_tokens("".join(st.content) + "".join(st.reasoning))
+        st.tokens_estimated = True
 
 
 # The saves' statements, built once: building an UPDATE from literal values (coercing each one
@@ -73,6 +88,7 @@ _ANSWER_COLUMNS = (
     "total_ms",
     "prompt_tokens",
     "completion_tokens",
+    "tokens_estimated",
     "attempts",
     "updated_at",
 )
@@ -160,3 +176,12 @@ def save_end(
         completed = [st.endpoint_id for st in sides.values() if st.completed]
         if completed:
             breaker.record_successes(conn, completed)
+        record_spend(
+            conn,
+            [
+                Usage(st.endpoint_id, st.prompt_tokens, st.completion_tokens)
+                for st in sides.values()
+                if st.prompt_tokens is not None or st.completion_tokens is not None
+            ],
+            now,
+        )

@@ -18,7 +18,7 @@ from arena.battles.events import (
     TextEvent,
     TurnEnd,
 )
-from arena.battles.saves import SideState, save_end
+from arena.battles.saves import SideState, fill_usage, save_end
 from arena.battles.seats import replace_seat
 from arena.battles.store import (
     SIDES,
@@ -234,11 +234,8 @@ class TurnRun:
                             if item.truncated:
                                 st.error = CUT_MESSAGE
                             st.prompt_tokens = item.prompt_tokens
-                            # Without a usage report (llama.cpp's server sends none), the
-                            # number of streamed pieces stands in: about one token each.
-                            st.completion_tokens = item.completion_tokens or (
-                                len(st.content) + len(st.reasoning)
-                            )
+                            st.completion_tokens = item.completion_tokens
+                            fill_usage(st)
                     st.status = "done"
                     st.completed = True  # the final save resets the model's failure count
                     return
@@ -280,6 +277,8 @@ class TurnRun:
                 st.error_detail = "interrupted: the server stopped while generating"
         finally:
             st.total_ms = (time.monotonic() - started) * 1000
+            if st.content or st.reasoning:
+                fill_usage(st)  # a stopped or cut answer was paid for too
             st.announced = True
             self.publish(
                 SideDone(

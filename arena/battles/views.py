@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from arena.battles.costs import SideFigures, side_figures
 from arena.battles.store import SIDES, owned_battle
 from arena.store.engine import session_scope
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote
@@ -46,6 +47,8 @@ class BattleView:
     model_b: str | None
     winner: str | None
     leaked: bool
+    # Only once voted: time, tokens and cost would give the models away.
+    figures: dict[str, SideFigures] | None = None
 
     def public(self) -> dict[str, Any]:
         """The contract's JSON shape of `GET /api/battles/{id}`."""
@@ -66,6 +69,11 @@ class BattleView:
             "model_a": self.model_a,
             "model_b": self.model_b,
             "winner": self.winner,
+            **(
+                {"figures": {s: f.public() for s, f in self.figures.items()}}
+                if self.figures is not None
+                else {}
+            ),
         }
 
 
@@ -100,8 +108,10 @@ def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
         ]
         vote = session.exec(select(Vote).where(Vote.battle_id == battle_id)).first()
         names: tuple[str | None, str | None] = (None, None)
+        figures = None
         if battle.status == "voted":
             names = _names(session, battle)
+            figures = side_figures(session, battle_id)
         return BattleView(
             battle.id,
             _agreed_status(battle.status, views[-1].status if views else None),
@@ -109,6 +119,7 @@ def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
             *names,
             winner=vote.winner if vote else None,
             leaked=bool(vote and vote.leaked),
+            figures=figures,
         )
 
 

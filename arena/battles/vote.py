@@ -6,11 +6,12 @@ cap), so that ranking never has to read the conversations again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from arena.battles.costs import SideFigures, side_figures
 from arena.battles.store import SIDES, WINNERS, owned_battle
 from arena.core.errors import BattleError
 from arena.core.rules import Limits
@@ -33,6 +34,8 @@ class VoteResult:
     leaked: bool
     counted: bool
     notice: str | None
+    # Time, tokens and cost of each side: revealed with the names, never before.
+    figures: dict[str, SideFigures] = field(default_factory=dict)
 
 
 def cast_vote(
@@ -129,7 +132,8 @@ def cast_vote(
             )
         )
         bump_votes_version(session)
-    return VoteResult(endpoint_a.name, endpoint_b.name, winner, leaked, counted, notice)
+        figures = side_figures(session, battle_id)
+    return VoteResult(endpoint_a.name, endpoint_b.name, winner, leaked, counted, notice, figures)
 
 
 def _unanswered(session: Session, battle_id: str) -> bool:

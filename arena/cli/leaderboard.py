@@ -53,19 +53,32 @@ def _file_battles(args: argparse.Namespace, category: str | None) -> Battles:
     return report.battles
 
 
-def _arena_battles(args: argparse.Namespace, category: str | None) -> Battles:
-    """The arena's counted votes after vote hygiene; what hygiene left out goes to stderr."""
+def _arena_battles(
+    args: argparse.Namespace, category: str | None
+) -> tuple[Battles, dict[str, Any]]:
+    """The arena's counted votes after vote hygiene, and each model's speed and cost over them
+    (with the currency); what hygiene left out goes to stderr."""
+    from sqlmodel import Session, select
+
     from arena.cli.common import database
     from arena.core.settings import load_settings
-    from arena.votes.board import LeaderboardOptions, load_votes, ranking_config
+    from arena.store.tables import Endpoint
+    from arena.votes.board import LeaderboardOptions, load_votes_with_ids, ranking_config
+    from arena.votes.speed import AnswerCache, board_figures
 
     settings = load_settings()
     opts = LeaderboardOptions(style_control=args.style_control, category=category)
     with database(settings, read_only=True) as engine:
-        battles, left_out = load_votes(engine, opts, ranking_config(settings).hygiene)
+        battles, left_out, kept = load_votes_with_ids(
+            engine, opts, ranking_config(settings).hygiene
+        )
+        with Session(engine) as session:
+            endpoints = list(session.exec(select(Endpoint)))
+        figures = board_figures(engine, AnswerCache(), kept, endpoints)
     if any(left_out.values()):
         print(f"left out by vote hygiene: {left_out}", file=sys.stderr)
-    return battles
+    by_name = {e.name: figures.get(e.id or 0) for e in endpoints}
+    return battles, {"currency": settings.currency, "models": by_name}
 
 
 def leaderboard(args: argparse.Namespace) -> int:
@@ -77,7 +90,11 @@ def leaderboard(args: argparse.Namespace) -> int:
     min_battles = load_settings().min_battles
 
     def board(category: str | None) -> dict[str, Any]:
-        battles = _file_battles(args, category) if args.battles else _arena_battles(args, category)
+        battles, figures = (
+            (_file_battles(args, category), None)
+            if args.battles
+            else _arena_battles(args, category)
+        )
         lb = compute_leaderboard(
             battles,
             ci=args.ci,
@@ -87,7 +104,14 @@ def leaderboard(args: argparse.Namespace) -> int:
             anchor=_anchor(args.anchor),
             min_battles=min_battles,
         )
-        return to_json_dict(dataclasses.replace(lb, category=category))
+        data = to_json_dict(dataclasses.replace(lb, category=category))
+        if figures is not None:
+            from arena.votes.speed import empty_figures
+
+            for m in data["models"]:
+                m.update(figures["models"].get(m["model"]) or empty_figures())
+            data["currency"] = figures["currency"]
+        return data
 
     data = board(args.category)
     if args.category:

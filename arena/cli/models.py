@@ -199,6 +199,15 @@ def _endpoint_options(p: argparse.ArgumentParser, *, adding: bool) -> None:
     p.add_argument("--organization")
     p.add_argument("--license")
     p.add_argument("--aliases", help="comma-separated names to look for in answers")
+    p.add_argument(
+        "--input-price", dest="input_price", type=float, help="per million prompt tokens"
+    )
+    p.add_argument(
+        "--output-price", dest="output_price", type=float, help="per million answer tokens"
+    )
+    p.add_argument(
+        "--daily-budget", dest="daily_budget", type=float, help="spend per UTC day, then not drawn"
+    )
     if adding:
         # The parser needs the presets' keys for `choices`; presets.py is plain data (dataclasses
         # and the admin's error class), so this import costs the parser next to nothing.
@@ -223,7 +232,9 @@ def register(sub: Any) -> None:
     _endpoint_options(p, adding=True)
     p.set_defaults(func=_add)
 
-    p = msub.add_parser("edit", help="change a model endpoint's fields, e.g. --weight 2")
+    p = msub.add_parser(
+        "edit", aliases=["set"], help="change a model endpoint's fields, e.g. --weight 2"
+    )
     p.add_argument("name")
     _endpoint_options(p, adding=False)
     p.set_defaults(func=_edit)

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     anomaly_min_votes: int = Field(10, ge=2)
     anomaly_alpha: float = Field(0.01, gt=0, lt=1)
     leaderboard_refresh_seconds: float = Field(2.0, gt=0)
+    # The unit of the models' input_price / output_price (per million tokens) and daily budgets.
+    currency: str = Field("USD", min_length=1, max_length=12)
 
     # Categories (arena/votes/tags.py, hard_prompts.py, llm_tagger.py). A prompt is a hard prompt
     # when at least this many of LMArena's seven criteria hold: by the LLM tagger's answer, and

@@ -32,6 +32,8 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254")}
 METADATA_NAMES = {"metadata", "metadata.google.internal", "metadata.goog", "instance-data"}
 RULES_CONTEXT = "endpoint_rules"
+PRICE_HELP = "per million tokens, in the arena's currency setting"
+BUDGET_HELP = "spend per UTC day (needs prices) after which it is not drawn until the next day"
 
 
 def rules_context(rules: EndpointRules | None) -> dict[str, Any]:
@@ -152,6 +154,9 @@ class EndpointCreate(SQLModel):
     organization: str | None = Field(default=None, max_length=200)
     license: str | None = Field(default=None, max_length=200)
     aliases: list[str] = Field(default_factory=list)
+    input_price: float | None = Field(default=None, ge=0, description=PRICE_HELP)
+    output_price: float | None = Field(default=None, ge=0, description=PRICE_HELP)
+    daily_budget: float | None = Field(default=None, gt=0, description=BUDGET_HELP)
 
     @field_validator("base_url")
     @classmethod
@@ -169,6 +174,18 @@ class EndpointCreate(SQLModel):
         if not math.isfinite(value):
             raise ValueError("weight must be a finite number >= 0")
         return value
+
+    @field_validator("input_price", "output_price", "daily_budget")
+    @classmethod
+    def _finite_money(cls, value: float | None) -> float | None:
+        return check_money(value)
+
+
+def check_money(value: float | None) -> float | None:
+    """A price or budget: a finite number (None: not set)."""
+    if value is not None and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
 
 
 class EndpointUpdate(SQLModel):
@@ -190,6 +207,9 @@ class EndpointUpdate(SQLModel):
     organization: str | None = Field(default=None, max_length=200)
     license: str | None = Field(default=None, max_length=200)
     aliases: list[str] | None = None
+    input_price: float | None = Field(default=None, ge=0, description=PRICE_HELP)
+    output_price: float | None = Field(default=None, ge=0, description=PRICE_HELP)
+    daily_budget: float | None = Field(default=None, gt=0, description=BUDGET_HELP)
 
     @field_validator("base_url")
     @classmethod
@@ -200,6 +220,11 @@ class EndpointUpdate(SQLModel):
     @classmethod
     def _key_variable(cls, value: str | None, info: ValidationInfo) -> str | None:
         return check_key_env(value, _rules(info))
+
+    @field_validator("input_price", "output_price", "daily_budget")
+    @classmethod
+    def _finite_money(cls, value: float | None) -> float | None:
+        return check_money(value)
 
 
 class EndpointCreateRequest(EndpointCreate):
@@ -244,6 +269,14 @@ class BreakerStatus(BaseModel):
     last_error: str | None
 
 
+class BudgetStatus(BaseModel):
+    """The daily budget: its amount, and whether today's spend reached it (until when)."""
+
+    daily_budget: float | None
+    over: bool
+    until: str | None
+
+
 class VoteCounts(BaseModel):
     """All votes a model was in, those that count, and those an admin excluded."""
 
@@ -261,6 +294,7 @@ class EndpointPublic(EndpointBase):
     source: str
     api_key: KeyStatus
     breaker: BreakerStatus
+    budget: BudgetStatus | None = None
     created_at: str
     updated_at: str
     votes: VoteCounts | None = None

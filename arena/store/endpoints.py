@@ -27,6 +27,7 @@ from arena.store.endpoint_models import (
     rules_context,
 )
 from arena.store.engine import session_scope
+from arena.store.spend import within_budget
 from arena.store.tables import Endpoint, utcnow
 
 # The old names: the models file loader, the CLI and the admin all validate with these.
@@ -95,10 +96,17 @@ _ACTIVE = select(Endpoint).where(Endpoint.enabled == True, Endpoint.retired == F
 
 
 def drawable_endpoints(session: Session, now: datetime | None = None) -> list[Endpoint]:
-    """Endpoints that may be drawn now: enabled, not retired, not paused, weight above zero."""
+    """Endpoints that may be drawn now: enabled, not retired, not paused, weight above zero, and
+    not over today's budget."""
     now = now or utcnow()
     rows = session.exec(_ACTIVE).all()
-    return [e for e in rows if e.weight > 0 and (e.paused_until is None or e.paused_until <= now)]
+    return [
+        e
+        for e in rows
+        if e.weight > 0
+        and (e.paused_until is None or e.paused_until <= now)
+        and within_budget(e, now)
+    ]
 
 
 def resolve_api_key(endpoint: Endpoint, decrypt: Any = None) -> str:

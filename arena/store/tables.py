@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import NaiveDatetime
@@ -32,6 +32,11 @@ class EndpointBase(SQLModel):
     organization: str | None = Field(default=None, max_length=200)
     license: str | None = Field(default=None, max_length=200)
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Prices per million tokens in the arena's `currency` (none: the board shows no cost), and a
+    # spend per UTC day after which the model is not drawn until the next day.
+    input_price: float | None = None
+    output_price: float | None = None
+    daily_budget: float | None = None
 
 
 class Endpoint(EndpointBase, table=True):
@@ -46,6 +51,8 @@ class Endpoint(EndpointBase, table=True):
     consecutive_failures: int = 0
     paused_until: NaiveDatetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Set when today's spend reached `daily_budget`: not drawn until then (the next UTC midnight).
+    over_budget_until: NaiveDatetime | None = None
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
@@ -107,6 +114,8 @@ class Answer(SQLModel, table=True):
     total_ms: float | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    # The upstream sent no usage: the token counts are estimated from the text.
+    tokens_estimated: bool = False
     attempts: int = 1
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
@@ -181,3 +190,15 @@ class PromptTag(SQLModel, table=True):
     claimed_until: NaiveDatetime | None = None
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Spend(SQLModel, table=True):
+    """What one endpoint used on one UTC day: answers, tokens, their cost at the day's prices."""
+
+    endpoint_id: int = Field(foreign_key="endpoint.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    answers: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    # None while no answer of the day had prices to cost it.
+    cost: float | None = None

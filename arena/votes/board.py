@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Engine, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -29,6 +30,7 @@ from arena.votes.cache import CATEGORY_BIT, VoteCache
 from arena.votes.category_board import add_rank_overall, snapshot_counts
 from arena.votes.failure_log import log_failure
 from arena.votes.hygiene import HygieneRules, VoteColumns, apply_hygiene
+from arena.votes.speed import board_figures, empty_figures
 from arena.votes.version import votes_version
 from ratings import Battles, compute_leaderboard
 from ratings.formats import to_json_dict
@@ -62,6 +64,7 @@ class RankingConfig:
     min_battles: int = 30
     bootstrap_rounds: int = 1000
     hygiene: HygieneRules = dataclasses.field(default_factory=HygieneRules)
+    currency: str = "USD"
 
 
 def ranking_config(settings: Settings) -> RankingConfig:
@@ -76,6 +79,7 @@ def ranking_config(settings: Settings) -> RankingConfig:
             anomaly_min_votes=settings.anomaly_min_votes,
             anomaly_alpha=settings.anomaly_alpha,
         ),
+        currency=settings.currency,
     )
 
 
@@ -86,6 +90,17 @@ def load_votes(
     cache: VoteCache | None = None,
 ) -> tuple[Battles, dict[str, int]]:
     """Counted anonymous votes as integer arrays after the hygiene rules, and what they left out."""
+    battles, left_out, _ = load_votes_with_ids(engine, opts, rules, cache)
+    return battles, left_out
+
+
+def load_votes_with_ids(
+    engine: Engine,
+    opts: LeaderboardOptions,
+    rules: HygieneRules,
+    cache: VoteCache | None = None,
+) -> tuple[Battles, dict[str, int], NDArray[np.int64]]:
+    """`load_votes`, and the ids of the votes that entered (for figures over the same battles)."""
     snap = (cache or VoteCache()).snapshot(engine)
     with engine.connect() as conn:
         names = {
@@ -113,7 +128,7 @@ def load_votes(
         votes.outcome[keep],
         style=snap.style[mask][keep] if opts.style_control else None,
     )
-    return battles, left_out
+    return battles, left_out, snap.ids[mask][keep]
 
 
 def compute_payload(
@@ -124,7 +139,7 @@ def compute_payload(
 ) -> dict[str, Any]:
     """Fit a leaderboard now: the contract's JSON plus what the page draws."""
     cache = cache or VoteCache()  # one read of the votes serves the fit and the counts
-    battles, left_out = load_votes(engine, opts, config.hygiene, cache)
+    battles, left_out, kept = load_votes_with_ids(engine, opts, config.hygiene, cache)
     lb = compute_leaderboard(
         battles,
         ci=opts.ci,
@@ -136,10 +151,13 @@ def compute_payload(
     data = to_json_dict(lb)
     with session_scope(engine) as session:
         endpoints = {e.name: e for e in session.exec(select(Endpoint)).all()}
+    figures = board_figures(engine, cache.answers, kept, endpoints.values())
     for m in data["models"]:
         e = endpoints.get(m["model"])
         m["organization"] = e.organization if e else None
         m["status"], m["status_note"] = model_status(e)
+        m.update(figures.get(e.id or 0 if e else 0) or empty_figures())
+    data["currency"] = config.currency
     data["excluded"] = left_out
     if opts.category:
         overall = overall_board(engine, dataclasses.replace(opts, category=None), config, cache)

@@ -22,6 +22,7 @@ from sqlmodel import col
 from arena.store.tables import Counter, Vote
 from arena.votes.category_bits import BITS, bit
 from arena.votes.hygiene import NONE, VoteColumns
+from arena.votes.speed import AnswerCache
 
 OUTCOME = {"model_a": 0, "model_b": 1, "tie": 2, "tie (bothbad)": 3}
 CATEGORY_BIT = {c: bit(c) for c in BITS}
@@ -35,6 +36,7 @@ class Snapshot:
     votes: VoteColumns
     style: NDArray[np.float64]  # (n, 2, 4); NaN where a vote has no style features
     categories: NDArray[np.int64]  # Vote.category_bits (arena/votes/category_bits.py)
+    ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass
@@ -49,6 +51,8 @@ class VoteCache:
         default_factory=lambda: {"voter": {}, "ip": {}, "prompt": {}}
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The answers of voted battles, for the board's speed and cost figures (votes/speed.py).
+    answers: AnswerCache = field(default_factory=AnswerCache)
     _snapshot: Snapshot | None = None
 
     def snapshot(self, engine: Engine) -> Snapshot:
@@ -136,7 +140,7 @@ class VoteCache:
             self.chunks = [{k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]}]
         c = self.chunks[0] if self.chunks else self._encode([])
         votes = VoteColumns(c["a"], c["b"], c["outcome"], c["voter"], c["ip"], c["prompt"])
-        return Snapshot(votes, c["style"], c["categories"])
+        return Snapshot(votes, c["style"], c["categories"], c["id"])
 
 
 def _tags_version(conn: Any) -> int:

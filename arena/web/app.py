@@ -16,6 +16,7 @@ from arena.web.routes import (
     admin_api,
     admin_model,
     admin_pages,
+    admin_spend,
     admin_votes,
     api,
     categories,
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_pages,
         admin_model,
         admin_votes,
+        admin_spend,
     ):
         app.include_router(module.router)
     return app

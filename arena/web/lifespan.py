@@ -9,6 +9,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
@@ -31,6 +32,7 @@ from arena.votes.board import refresher as leaderboard_refresher
 from arena.votes.cache import VoteCache
 from arena.votes.tagger_start import start_tagger
 from arena.web.assets import WEB
+from arena.web.money import format_money, format_seconds
 from arena.web.state import AdminKeys, ArenaState
 
 log = logging.getLogger("arena")
@@ -62,10 +64,14 @@ def lifespan_for(settings: Settings) -> object:
             engine, runner, limits=settings.limits, sampling=settings.sampling, pairing=pairing
         )
         token = configured_token(settings)
+        templates = Jinja2Templates(directory=str(WEB / "templates"))
+        templates.env.globals["currency"] = settings.currency
+        templates.env.globals["money"] = partial(format_money, currency=settings.currency)
+        templates.env.globals["seconds"] = format_seconds
         state = ArenaState(
             settings=settings,
             engine=engine,
-            templates=Jinja2Templates(directory=str(WEB / "templates")),
+            templates=templates,
             signer=VoterSigner(secret, settings.voter_cookie_days),
             admin=AdminKeys(
                 sessions=AdminSessions(secret, token) if token else None,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from arena.admin import review, service, vote_service
 from arena.admin.export import export_lines
 from arena.admin.presets import PRESETS
+from arena.admin.spend_report import SpendReport, spend_report
 from arena.admin.testing import probe_timeouts
 from arena.store.endpoint_models import (
     EndpointCreateRequest,
@@ -229,3 +230,13 @@ def export_battles(
         media_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="battles.jsonl"'},
     )
+
+
+@router.get("/spend", response_model=SpendReport)
+def spend(
+    engine: EngineDep,
+    settings: SettingsDep,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> SpendReport:
+    """Tokens and cost per model per UTC day (newest first), and each model's budget today."""
+    return spend_report(engine, currency=settings.currency, days=days)

@@ -138,6 +138,7 @@ async def vote(
         "counted": result.counted,
         "leaked": result.leaked,
         "notice": result.notice,
+        "figures": {side: f.public() for side, f in result.figures.items()},
     }
 
 

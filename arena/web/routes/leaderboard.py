@@ -12,16 +12,19 @@ from arena.votes.board import LISTED_STATUSES, LeaderboardOptions, cached_leader
 from arena.votes.tags import CATEGORIES
 from arena.web.charts import heatmap, interval_chart
 from arena.web.deps import HXRequest, SettingsDep
+from arena.web.frontier import frontier_context
 from arena.web.openapi import COMMON, errors, ok_body
 from arena.web.render import render
 from arena.web.state import arena_state
-from ratings.formats import COLUMNS, to_csv, to_markdown
+from ratings.formats import COLUMNS, SPEED_COLUMNS, to_csv, to_markdown
 
 router = APIRouter()
-SORTABLE = (*COLUMNS, "organization")
+SORTABLE = (*COLUMNS, "organization", *SPEED_COLUMNS)
 # Columns where the best comes first in ascending order; every other column is a measure where
 # more is better, so its first click sorts descending (best on top), as readers expect.
-ASCENDING_FIRST = frozenset({"rank", "rank_ub", "model", "organization"})
+ASCENDING_FIRST = frozenset(
+    {"rank", "rank_ub", "model", "organization", "ttft_p50_ms", "cost_per_1k_battles"}
+)
 Format = Literal["json", "csv", "markdown"]
 
 
@@ -154,6 +157,7 @@ async def leaderboard_page(
         "interval_svg": interval_chart(sorted(models, key=lambda m: -(m["rating"] or 0))),
         "winrate_svg": heatmap(names, sub("win_rate"), kind="win_rate", counts=sub("count")),
         "count_svg": heatmap(names, sub("count"), kind="count"),
+        **frontier_context(models, data.get("currency") or settings.currency),
     }
     template = "_leaderboard.html" if htmx else "leaderboard.html"
     return render(request, template, **ctx)

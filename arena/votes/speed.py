@@ -1,0 +1,210 @@
+"""Speed and cost per model over the battles a leaderboard ranks: one numpy pass, no per-row Python.
+
+Each worker keeps the answers of voted battles as columns (vote id, endpoint, time to first
+token, total time, tokens), read incrementally by vote id like the vote cache. A board passes
+the ids of the votes that entered its fit (after category, hygiene and every other filter), so
+the figures describe exactly the battles behind the rating:
+
+- `ttft_p50_ms`: median time to first token of the model's answers;
+- `tokens_per_s_p50`: median of answer tokens / (total time - time to first token), over the
+  answers that took at least MIN_GENERATION_S after their first token;
+- `answer_tokens_p50`: median answer length in tokens;
+- `cost_per_1k_battles`: what the model's answers in 1,000 such battles cost at its current
+  prices (all turns), None without both prices: unknown is not free;
+- `answers`: how many answers these figures come from.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import Engine
+from sqlalchemy import select as sa_select
+from sqlmodel import col
+
+from arena.store.tables import Answer, Endpoint, Turn, Vote
+
+SPEED_KEYS = ("ttft_p50_ms", "tokens_per_s_p50", "answer_tokens_p50", "cost_per_1k_battles")
+# Votes are numbered when inserted but may commit out of order: each read looks back this far.
+LOOK_BACK = 256
+Floats = NDArray[np.float64]
+# An answer that arrived in one piece (a plain JSON reply, a buffering proxy) or in less time
+# than this says nothing about a model's speed: its rate would be thousands of tokens a second.
+MIN_GENERATION_S = 0.1
+
+
+@dataclass
+class AnswerColumns:
+    """The answers of voted battles, one row per answer, in vote order."""
+
+    vote: NDArray[np.int64]
+    endpoint: NDArray[np.int64]
+    ttft_ms: Floats
+    total_ms: Floats
+    prompt_tokens: Floats  # NaN when unknown
+    completion_tokens: Floats
+    estimated: NDArray[np.bool_]
+
+    @classmethod
+    def empty(cls) -> AnswerColumns:
+        """No answers."""
+        f = np.zeros(0)
+        i = np.zeros(0, dtype=np.int64)
+        return cls(i, i, f, f, f, f, np.zeros(0, dtype=bool))
+
+
+def _query(after: int) -> Any:
+    return (
+        sa_select(
+            col(Vote.id),
+            col(Answer.endpoint_id),
+            col(Answer.ttft_ms),
+            col(Answer.total_ms),
+            col(Answer.prompt_tokens),
+            col(Answer.completion_tokens),
+            col(Answer.tokens_estimated),
+        )
+        .select_from(Vote)
+        .join(Turn, col(Turn.battle_id) == col(Vote.battle_id))
+        .join(Answer, col(Answer.turn_id) == col(Turn.id))
+        .where(col(Vote.id) > after, col(Answer.status) == "done")
+        .order_by(col(Vote.id))
+    )
+
+
+def _float(values: list[Any]) -> Floats:
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+
+
+@dataclass
+class AnswerCache:
+    """The answers this worker has read so far (only a copy of database rows)."""
+
+    max_vote: int = 0
+    columns: AnswerColumns = field(default_factory=AnswerColumns.empty)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def read(self, engine: Engine) -> AnswerColumns:
+        """All answers of voted battles as of now."""
+        with self.lock:
+            after = max(0, self.max_vote - LOOK_BACK)
+            with engine.connect() as conn:
+                rows = list(conn.execute(_query(after)).all())
+            held = self.columns
+            if rows:
+                vote = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+                new = ~np.isin(vote, held.vote[held.vote > after])
+                rows = [r for r, keep in zip(rows, new, strict=True) if keep]
+            if rows:
+                cols = list(zip(*rows, strict=True))
+                fresh = AnswerColumns(
+                    np.asarray(cols[0], dtype=np.int64),
+                    np.asarray(cols[1], dtype=np.int64),
+                    _float(list(cols[2])),
+                    _float(list(cols[3])),
+                    _float(list(cols[4])),
+                    _float(list(cols[5])),
+                    np.asarray(cols[6], dtype=bool),
+                )
+                merged = AnswerColumns(
+                    *(
+                        np.concatenate([getattr(held, k), getattr(fresh, k)])
+                        for k in AnswerColumns.__dataclass_fields__
+                    )
+                )
+                order = np.argsort(merged.vote, kind="stable")
+                self.columns = AnswerColumns(
+                    *(getattr(merged, k)[order] for k in AnswerColumns.__dataclass_fields__)
+                )
+                self.max_vote = int(self.columns.vote[-1])
+            return self.columns
+
+
+def grouped_median(groups: NDArray[np.int64], values: Floats) -> dict[int, float]:
+    """The median of `values` per group, NaNs left out, by one sort."""
+    ok = ~np.isnan(values)
+    g, v = groups[ok], values[ok]
+    if not len(g):
+        return {}
+    order = np.lexsort((v, g))
+    g, v = g[order], v[order]
+    keys, start, counts = np.unique(g, return_index=True, return_counts=True)
+    medians = (v[start + (counts - 1) // 2] + v[start + counts // 2]) / 2
+    return {int(k): float(m) for k, m in zip(keys, medians, strict=True)}
+
+
+@dataclass(frozen=True)
+class Prices:
+    """An endpoint's prices per million tokens (None: not set)."""
+
+    input: float | None
+    output: float | None
+
+
+def speed_figures(
+    answers: AnswerColumns, kept_votes: NDArray[np.int64], prices: dict[int, Prices]
+) -> dict[int, dict[str, Any]]:
+    """Each endpoint's speed and cost over the answers of these votes' battles."""
+    sel = np.isin(answers.vote, kept_votes)
+    ep = answers.endpoint[sel]
+    if not len(ep):
+        return {}
+    ttft, total = answers.ttft_ms[sel], answers.total_ms[sel]
+    prompt, completion = answers.prompt_tokens[sel], answers.completion_tokens[sel]
+    gen_s = (total - ttft) / 1000
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where((gen_s >= MIN_GENERATION_S) & (completion > 0), completion / gen_s, np.nan)
+    ttft_p50 = grouped_median(ep, ttft)
+    rate_p50 = grouped_median(ep, rate)
+    length_p50 = grouped_median(ep, completion)
+    ids, counts = np.unique(ep, return_counts=True)
+    # Battles per endpoint: distinct (vote, endpoint) pairs.
+    width = int(ep.max()) + 1
+    pairs = np.unique(answers.vote[sel] * width + ep)
+    battles = np.bincount(pairs % width, minlength=width)
+    known = ~np.isnan(prompt) & ~np.isnan(completion)
+    tok_answers = np.bincount(ep[known], minlength=width)
+    sum_prompt = np.bincount(ep[known], weights=prompt[known], minlength=width)
+    sum_completion = np.bincount(ep[known], weights=completion[known], minlength=width)
+    estimated = np.bincount(ep[answers.estimated[sel]], minlength=width)
+    out: dict[int, dict[str, Any]] = {}
+    for e, n in zip(ids.tolist(), counts.tolist(), strict=True):
+        price = prices.get(e, Prices(None, None))
+        cost = None
+        if price.input is not None and price.output is not None and tok_answers[e]:
+            # Token means over the answers that have counts, times answers per battle.
+            per_answer = (sum_prompt[e] * price.input + sum_completion[e] * price.output) / (
+                tok_answers[e] * 1_000_000
+            )
+            cost = 1000 * per_answer * n / battles[e]
+        out[e] = {
+            "ttft_p50_ms": _round(ttft_p50.get(e), 1),
+            "tokens_per_s_p50": _round(rate_p50.get(e), 2),
+            "answer_tokens_p50": _round(length_p50.get(e), 1),
+            "cost_per_1k_battles": _round(cost, 9),
+            "answers": n,
+            "tokens_estimated": bool(estimated[e]),
+        }
+    return out
+
+
+def _round(x: float | None, digits: int) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), digits)
+
+
+def empty_figures() -> dict[str, Any]:
+    """The figures of a model with no answers here (e.g. only imported battles)."""
+    return {**dict.fromkeys(SPEED_KEYS), "answers": 0, "tokens_estimated": False}
+
+
+def board_figures(
+    engine: Engine, cache: AnswerCache, kept_votes: NDArray[np.int64], endpoints: Iterable[Endpoint]
+) -> dict[int, dict[str, Any]]:
+    """Each endpoint's figures over the battles of the votes a board kept."""
+    prices = {e.id: Prices(e.input_price, e.output_price) for e in endpoints if e.id is not None}
+    return speed_figures(cache.read(engine), np.sort(kept_votes), prices)
