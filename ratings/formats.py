@@ -24,6 +24,7 @@ COLUMNS: tuple[str, ...] = (
     "ties",
     "win_rate",
     "preliminary",
+    "rank_lb",
 )
 _EXTRA: tuple[str, ...] = ("elo", "component", "flagged")
 
@@ -48,6 +49,8 @@ def to_json_dict(lb: Leaderboard) -> dict[str, Any]:
         "ci": lb.ci,
         "style_control": lb.style_control,
         "category": lb.category,
+        "ties": lb.ties,
+        "reweighted": lb.reweighted,
         "models": [_model_dict(r) for r in lb.models],
         "style_coefficients": lb.style_coefficients,
         "warnings": list(lb.warnings),
@@ -73,6 +76,7 @@ def _cells(r: Mapping[str, Any]) -> list[str]:
         str(r["ties"]),
         num(r["win_rate"], 4),
         "true" if r["preliminary"] else "false",
+        str(r.get("rank_lb", r["rank_ub"])),
     ]
 
 
