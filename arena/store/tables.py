@@ -160,3 +160,16 @@ class LeaderboardCache(SQLModel, table=True):
     last_requested_at: NaiveDatetime = Field(default_factory=utcnow)
     # A worker recomputing it holds this lease so the others do not compute the same thing.
     computing_until: NaiveDatetime | None = None
+
+
+class RatingSnapshot(SQLModel, table=True):
+    """One day's leaderboard for one board key: the ratings the history chart draws."""
+
+    __table_args__ = (UniqueConstraint("day", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10, index=True)  # YYYY-MM-DD, UTC
+    key: str = Field(max_length=200)
+    # {model: [rating, ci_lower, ci_upper, rank, battles, preliminary]}
+    ratings: str = Field(sa_column=Column(Text, nullable=False))
+    taken_at: NaiveDatetime = Field(default_factory=utcnow)

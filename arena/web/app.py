@@ -19,6 +19,7 @@ from arena.web.routes import (
     admin_votes,
     api,
     leaderboard,
+    model_page,
     pages,
 )
 from arena.web.security import SecurityHeaders
@@ -47,6 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     handlers.install(app)
     # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
-    for module in (api, leaderboard, pages, admin_api, admin_pages, admin_model, admin_votes):
+    for module in (
+        api,
+        leaderboard,
+        model_page,
+        pages,
+        admin_api,
+        admin_pages,
+        admin_model,
+        admin_votes,
+    ):
         app.include_router(module.router)
     return app
