@@ -139,7 +139,7 @@ def test_your_leaderboard_needs_enough_votes(engine: Engine) -> None:
     rows = {r.model: r for r in full.rows}
     assert (rows["m0"].wins, rows["m0"].losses, rows["m0"].ties) == (2, 0, 1)
     assert rows["m0"].shrunk == pytest.approx(shrunk_rate(2, 1, 3)) == pytest.approx(4.5 / 7)
-    assert [r.model for r in full.rows][0] == "m0" and rows["m0"].rank == 1
+    assert full.rows[0].model == "m0" and rows["m0"].rank == 1
     # m1 won two, lost one and tied one; m2 lost all three.
     assert rows["m1"].shrunk == pytest.approx(4.5 / 8)
     assert rows["m2"].shrunk == pytest.approx(2 / 7) and rows["m2"].rank == 3
