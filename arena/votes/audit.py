@@ -20,9 +20,10 @@ def listed_battles(battles: Battles, lb: Leaderboard) -> Battles:
     return battles.select(np.asarray(listed[battles.model_a] & listed[battles.model_b]))
 
 
-def as_dict(a: FlipAudit) -> dict[str, Any]:
-    """The audit as JSON."""
+def as_dict(a: FlipAudit, battles: int) -> dict[str, Any]:
+    """The audit as JSON (``battles``: how many votes the audited fit had)."""
     return {
+        "battles": battles,
         "top": a.top,
         "other": a.other,
         "gap": round(float(a.gap), 2),
@@ -48,9 +49,9 @@ def flip_audit(battles: Battles, lb: Leaderboard, a: str, b: str) -> dict[str, A
     top, other = (a, b) if rows[a].rating >= rows[b].rating else (b, a)
     if rows[top].rating == rows[other].rating:
         raise ValueError(f"{a!r} and {b!r} are rated alike: there is nothing to swap")
-    return as_dict(
-        audit_pair(listed_battles(battles, lb), top, other, ties=lb.ties, reweight=lb.reweighted)
-    )
+    among = listed_battles(battles, lb)
+    audit = audit_pair(among, top, other, ties=lb.ties, reweight=lb.reweighted)
+    return as_dict(audit, len(among) if lb.ties == "half" else int((among.outcome < 2).sum()))
 
 
 def top_flip_audit(battles: Battles, lb: Leaderboard, style_control: bool) -> dict[str, Any] | None:

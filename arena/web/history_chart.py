@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from arena.votes.history import Point
 from arena.web.charts import _nice_step
 
-W, H, LEFT, RIGHT, TOP, BOTTOM = 440, 220, 44, 12, 12, 34
+W, H, LEFT, RIGHT, TOP, BOTTOM = 600, 240, 44, 12, 12, 34
 
 
 def history_chart(points: Sequence[Point]) -> Markup:

@@ -169,7 +169,14 @@ async def leaderboard_page(
         "next_dir": next_direction,
         "categories": CATEGORIES,
         "min_battles": settings.min_battles,
-        "interval_svg": interval_chart(sorted(models, key=lambda m: -(m["rating"] or 0))),
+        # A preliminary model's wide interval would squash the listed ones: it is drawn only
+        # while nothing is listed yet.
+        "interval_svg": interval_chart(
+            sorted(
+                [m for m in models if not m["preliminary"]] or models,
+                key=lambda m: -(m["rating"] or 0),
+            )
+        ),
         "winrate_svg": heatmap(names, sub("win_rate"), kind="win_rate", counts=sub("count")),
         "count_svg": heatmap(names, sub("count"), kind="count"),
     }
