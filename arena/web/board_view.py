@@ -67,8 +67,10 @@ def group_rows(models: list[dict[str, Any]], *, filtered: bool) -> list[Group]:
         rows = rerank(rows) if filtered else rows
         title = None if len(components) == 1 else f"Group {c + 1} (never compared with the others)"
         groups.append(Group(title, rows))
-    if prelim:
-        first = groups[0].rows if groups else []
-        rows = replace_among(prelim, first) if filtered and first else prelim
+    if prelim and not groups:
+        # Nothing is listed yet (a young arena): one plain table, each row badged preliminary.
+        groups.append(Group(None, rerank(prelim) if filtered else prelim))
+    elif prelim:
+        rows = replace_among(prelim, groups[0].rows) if filtered else prelim
         groups.append(Group("Preliminary", rows, preliminary=True))
     return groups
