@@ -18,6 +18,7 @@ from arena.web.routes import (
     admin_pages,
     admin_votes,
     api,
+    audit_api,
     leaderboard,
     model_page,
     pages,
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
     for module in (
         api,
+        audit_api,
         leaderboard,
         model_page,
         pages,
