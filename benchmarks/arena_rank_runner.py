@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("npz")
     ap.add_argument("--bootstrap", type=int, default=0, help="bootstrap rounds (0: none)")
     ap.add_argument("--jobs", type=int, default=-1, help="bootstrap worker processes")
+    ap.add_argument("--reweighted", action="store_true", help="inverse pair-frequency weights")
     args = ap.parse_args()
     # Its bootstrap uses a multiprocessing Pool; under the default "fork" it hangs (JAX threads).
     mp.set_start_method("spawn", force=True)
@@ -56,7 +57,7 @@ def main() -> None:
     df = pd.DataFrame({"model_a": names[a], "model_b": names[b], "winner": np.asarray(WINNERS)[o]})
     t["dataframe"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    dataset = PairDataset.from_pandas(df)
+    dataset = PairDataset.from_pandas(df, reweighted=args.reweighted)
     dataset.counts.block_until_ready()
     t["dataset"] = time.perf_counter() - t0
     del df

@@ -24,6 +24,7 @@ COLUMNS: tuple[str, ...] = (
     "ties",
     "win_rate",
     "preliminary",
+    "rank_lb",
 )
 _EXTRA: tuple[str, ...] = ("elo", "component", "flagged")
 #: Columns that follow COLUMNS in CSV and Markdown when the rows carry them (a category board's
@@ -74,6 +75,8 @@ def to_json_dict(lb: Leaderboard) -> dict[str, Any]:
         "ci": lb.ci,
         "style_control": lb.style_control,
         "category": lb.category,
+        "ties": lb.ties,
+        "reweighted": lb.reweighted,
         "models": [_model_dict(r) for r in lb.models],
         "style_coefficients": lb.style_coefficients,
         "warnings": list(lb.warnings),
@@ -99,6 +102,7 @@ def _cells(r: Mapping[str, Any]) -> list[str]:
         str(r["ties"]),
         num(r["win_rate"], 4),
         "true" if r["preliminary"] else "false",
+        str(r.get("rank_lb", r["rank_ub"])),
     ]
 
 

@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from ratings.counts import ModelStats, PairCounts, pair_matrices
 from ratings.graph import GraphInfo
+from ratings.spread import rank_lower_bounds
 
 
 @dataclass
@@ -31,6 +32,8 @@ class ModelRating:
     elo: float | None = None
     component: int = 0
     flagged: str | None = None
+    #: The worst rank compatible with the intervals (with ``rank_ub``, the rank spread).
+    rank_lb: int = 0
 
 
 @dataclass
@@ -49,6 +52,10 @@ class Leaderboard:
     warnings: list[str] = field(default_factory=list)
     method: str = "bt"
     category: str | None = None
+    #: How ties and "both bad" counted: "half" (half a win each) or "drop" (left out).
+    ties: str = "half"
+    #: Whether battles were weighted by inverse pair frequency.
+    reweighted: bool = False
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
@@ -95,6 +102,7 @@ def assemble(
         pos = np.flatnonzero(comp[order] == c)
         rank[pos] = np.arange(1, len(pos) + 1)
     rank_ub = rank_upper_bounds(est.lower[order], est.upper[order], comp[order])
+    rank_lb = rank_lower_bounds(est.lower[order], est.upper[order], comp[order])
     win_rate = stats.win_rate
     rows = [
         ModelRating(
@@ -113,6 +121,7 @@ def assemble(
             elo=None if elo is None else float(elo[k]),
             component=int(comp[k]),
             flagged=graph.flags[k],
+            rank_lb=int(rank_lb[pos]),
         )
         for pos, k in enumerate(order)
     ]

@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ratings import Battles
+    from ratings import Battles, Leaderboard
 
 # At most this many rejected records of a battle file are listed; the rest are counted.
 MAX_REJECTED_SHOWN = 20
@@ -84,43 +84,59 @@ def _arena_battles(
 def leaderboard(args: argparse.Namespace) -> int:
     """Print the leaderboard of the arena's votes or of `--battles FILE`."""
     from arena.core.settings import load_settings
-    from ratings import compute_leaderboard
     from ratings.formats import to_csv, to_json_dict, to_markdown, to_table
+    from ratings.preliminary import compute_listed
 
-    min_battles = load_settings().min_battles
+    settings = load_settings()
 
-    def board(category: str | None) -> dict[str, Any]:
+    def fit(category: str | None) -> tuple[Battles, Leaderboard, dict[str, Any]]:
         battles, figures = (
             (_file_battles(args, category), None)
             if args.battles
             else _arena_battles(args, category)
         )
-        lb = compute_leaderboard(
+        lb = compute_listed(
             battles,
+            listing_threshold=settings.min_battles,
+            ties=args.ties or settings.ties,
+            reweight=args.reweight,
             ci=args.ci,
             rounds=args.rounds,
             seed=args.seed,
             style_control=args.style_control,
             anchor=_anchor(args.anchor),
-            min_battles=min_battles,
         )
-        data = to_json_dict(dataclasses.replace(lb, category=category))
+        lb = dataclasses.replace(lb, category=category)
+        data = to_json_dict(lb)
         if figures is not None:
             from arena.votes.speed import empty_figures
 
             for m in data["models"]:
                 m.update(figures["models"].get(m["model"]) or empty_figures())
             data["currency"] = figures["currency"]
-        return data
+        return battles, lb, data
 
-    data = board(args.category)
+    battles, lb, data = fit(args.category)
+    if args.flip:
+        return _flip(battles, lb, args.flip)
     if args.category:
         from arena.votes.category_board import add_rank_overall
 
-        add_rank_overall(data["models"], board(None)["models"])
+        add_rank_overall(data["models"], fit(None)[2]["models"])
     render = {"table": to_table, "csv": to_csv, "markdown": to_markdown}.get(args.format)
     text = render(data) if render else json.dumps(data, indent=2) + "\n"
     sys.stdout.write(text)
+    return 0
+
+
+def _flip(battles: Battles, lb: Leaderboard, pair: str) -> int:
+    """Print the vote-flip audit of `--flip A,B` as JSON."""
+    from arena.votes.audit import flip_audit
+
+    a, sep, b = pair.partition(",")
+    if not sep or not a or not b:
+        raise ValueError("--flip takes two model names: --flip MODEL_A,MODEL_B")
+    sys.stdout.write(json.dumps(flip_audit(battles, lb, a, b), indent=2) + "\n")
     return 0
 
 
@@ -135,5 +151,8 @@ def register(sub: Any) -> None:
     p.add_argument("--style-control", action="store_true")
     p.add_argument("--anchor", help="MODEL=RATING: pin one model's rating")
     p.add_argument("--category")
+    p.add_argument("--reweight", action="store_true", help="weight battles by 1 / pair frequency")
+    p.add_argument("--ties", choices=["half", "drop"], help="count ties half a win, or drop them")
+    p.add_argument("--flip", metavar="A,B", help="print how many votes keep A and B in order")
     p.add_argument("--all", action="store_true", help="count non-anonymous battles too (files)")
     p.set_defaults(func=leaderboard)

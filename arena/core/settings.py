@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     # Leaderboard.
     min_battles: int = Field(30, ge=0)
     bootstrap_rounds: int = Field(1000, ge=10)
+    ties: Literal["half", "drop"] = "half"
+    personal_board_min_votes: int = Field(20, ge=1)
     # Vote hygiene at ranking time (see arena/votes/hygiene.py for the rules).
     hygiene_repeated_prompts: bool = True
     prompt_repeat_floor: int = Field(20, ge=1)

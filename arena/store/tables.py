@@ -202,3 +202,16 @@ class Spend(SQLModel, table=True):
     completion_tokens: int = 0
     # None while no answer of the day had prices to cost it.
     cost: float | None = None
+
+
+class RatingSnapshot(SQLModel, table=True):
+    """One day's leaderboard for one board key: the ratings the history chart draws."""
+
+    __table_args__ = (UniqueConstraint("day", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: str = Field(max_length=10, index=True)  # YYYY-MM-DD, UTC
+    key: str = Field(max_length=200)
+    # {model: [rating, ci_lower, ci_upper, rank, battles, preliminary]}
+    ratings: str = Field(sa_column=Column(Text, nullable=False))
+    taken_at: NaiveDatetime = Field(default_factory=utcnow)

@@ -26,14 +26,17 @@ from sqlmodel import col, select
 from arena.core.settings import Settings
 from arena.store.engine import begin, in_thread, session_scope
 from arena.store.tables import Endpoint, LeaderboardCache, utcnow
+from arena.votes.audit import top_flip_audit
 from arena.votes.cache import CATEGORY_BIT, VoteCache
 from arena.votes.category_board import add_rank_overall, snapshot_counts
 from arena.votes.failure_log import log_failure
+from arena.votes.history import record_snapshot
 from arena.votes.hygiene import HygieneRules, VoteColumns, apply_hygiene
 from arena.votes.speed import board_figures, empty_figures
 from arena.votes.version import votes_version
-from ratings import Battles, compute_leaderboard
+from ratings import Battles
 from ratings.formats import to_json_dict
+from ratings.preliminary import compute_listed
 
 log = logging.getLogger("arena.votes.board")
 
@@ -45,16 +48,28 @@ class LeaderboardOptions:
     style_control: bool = False
     category: str | None = None
     ci: Literal["sandwich", "bootstrap"] = "sandwich"
+    reweight: bool = False
+    ties: Literal["half", "drop"] = "half"
 
     def key(self) -> str:
-        """The cache key of these options."""
-        return f"bt|{self.ci}|style={int(self.style_control)}|cat={self.category or ''}"
+        """The cache key of these options (the default options keep their older key)."""
+        key = f"bt|{self.ci}|style={int(self.style_control)}|cat={self.category or ''}"
+        return (
+            key + ("|rw=1" if self.reweight else "") + ("|ties=drop" if self.ties == "drop" else "")
+        )
 
     @classmethod
     def from_key(cls, key: str) -> LeaderboardOptions:
         """The options a cache key stands for."""
-        _, ci, style, cat = key.split("|")
-        return cls(style.endswith("1"), cat.split("=", 1)[1] or None, ci)  # type: ignore[arg-type]
+        _, ci, style, cat, *rest = key.split("|")
+        extra = dict(part.split("=", 1) for part in rest)
+        return cls(
+            style.endswith("1"),
+            cat.split("=", 1)[1] or None,
+            ci,  # type: ignore[arg-type]
+            reweight=extra.get("rw") == "1",
+            ties="drop" if extra.get("ties") == "drop" else "half",
+        )
 
 
 @dataclass(frozen=True)
@@ -140,15 +155,18 @@ def compute_payload(
     """Fit a leaderboard now: the contract's JSON plus what the page draws."""
     cache = cache or VoteCache()  # one read of the votes serves the fit and the counts
     battles, left_out, kept = load_votes_with_ids(engine, opts, config.hygiene, cache)
-    lb = compute_leaderboard(
+    lb = compute_listed(
         battles,
+        listing_threshold=config.min_battles,
+        ties=opts.ties,
+        reweight=opts.reweight,
         ci=opts.ci,
         rounds=config.bootstrap_rounds,
         style_control=opts.style_control,
-        min_battles=config.min_battles,
     )
     lb = dataclasses.replace(lb, category=opts.category)
     data = to_json_dict(lb)
+    data["flip_audit"] = top_flip_audit(battles, lb, opts.style_control)
     with session_scope(engine) as session:
         endpoints = {e.name: e for e in session.exec(select(Endpoint)).all()}
     figures = board_figures(engine, cache.answers, kept, endpoints.values())
@@ -226,6 +244,7 @@ def _store(engine: Engine, key: str, version: int, payload: dict[str, Any]) -> N
                 where=col(LeaderboardCache.version) <= new.version,
             )
         )
+        record_snapshot(conn, key, payload, now)
 
 
 def overall_board(

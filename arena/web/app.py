@@ -19,8 +19,10 @@ from arena.web.routes import (
     admin_spend,
     admin_votes,
     api,
+    audit_api,
     categories,
     leaderboard,
+    model_page,
     pages,
 )
 from arena.web.security import SecurityHeaders
@@ -51,8 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
     for module in (
         api,
+        audit_api,
         categories,
         leaderboard,
+        model_page,
         pages,
         admin_api,
         admin_pages,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 
 from arena.votes.board import LISTED_STATUSES, LeaderboardOptions, cached_leaderboard
 from arena.votes.tags import CATEGORIES
+from arena.web.board_view import group_rows
 from arena.web.charts import heatmap, interval_chart
 from arena.web.deps import HXRequest, SettingsDep
 from arena.web.frontier import frontier_context
@@ -32,6 +34,8 @@ def options(
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
     ci: Literal["sandwich", "bootstrap"] = "sandwich",
+    reweight: bool = False,
+    ties: Literal["half", "drop"] = "half",
 ) -> LeaderboardOptions:
     """Leaderboard options from the query string (no category, "" or "all" mean all battles)."""
     if category in ("", "all"):
@@ -40,7 +44,9 @@ def options(
         raise HTTPException(
             422, f"Unknown category {category!r}; use one of {', '.join(CATEGORIES)}."
         )
-    return LeaderboardOptions(style_control=style_control, category=category, ci=ci)
+    return LeaderboardOptions(
+        style_control=style_control, category=category, ci=ci, reweight=reweight, ties=ties
+    )
 
 
 def sort_models(models: list[dict[str, Any]], key: str, descending: bool) -> list[dict[str, Any]]:
@@ -92,13 +98,18 @@ def _export(data: dict[str, Any], fmt: Format, download: str | None) -> Response
 )
 async def api_leaderboard(
     request: Request,
+    settings: SettingsDep,
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
     ci: Literal["sandwich", "bootstrap"] = "sandwich",
+    reweight: bool = False,
+    ties: Literal["half", "drop"] | None = None,
     format: Format = "json",
 ) -> Response:
-    """The leaderboard as the contract's JSON (or CSV / Markdown with `format`)."""
-    opts = options(style_control, category, ci)
+    """The leaderboard as the contract's JSON (or CSV / Markdown with `format`).
+
+    `reweight` weights battles by inverse pair frequency; `ties` overrides the arena's setting."""
+    opts = options(style_control, category, ci, reweight, ties or settings.ties)
     payload = await _payload(request, opts)
     return _export(payload["leaderboard"], format, None)
 
@@ -106,12 +117,15 @@ async def api_leaderboard(
 @router.get("/leaderboard.{ext}", include_in_schema=False)
 async def download(
     request: Request,
+    settings: SettingsDep,
     ext: Literal["csv", "json", "md"],
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
+    reweight: bool = False,
 ) -> Response:
     """The leaderboard as a file to download."""
-    payload = await _payload(request, options(style_control, category))
+    opts = options(style_control, category, reweight=reweight, ties=settings.ties)
+    payload = await _payload(request, opts)
     fmt: Format = {"csv": "csv", "json": "json", "md": "markdown"}[ext]  # type: ignore[assignment]
     return _export(payload["leaderboard"], fmt, f"leaderboard.{ext}")
 
@@ -123,16 +137,20 @@ async def leaderboard_page(
     htmx: HXRequest,
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
+    reweight: bool = False,
     show: Literal["active", "all"] = "active",
     sort: Annotated[str, Query(max_length=20)] = "rank",
     dir: Literal["asc", "desc"] = "asc",
 ) -> HTMLResponse:
     """The leaderboard page (the board alone for htmx requests)."""
-    opts = options(style_control, category)
+    opts = options(style_control, category, reweight=reweight, ties=settings.ties)
     payload = await _payload(request, opts)
     data = payload["leaderboard"]
     models = [m for m in data["models"] if show == "all" or m.get("status") in LISTED_STATUSES]
-    models = sort_models(models, sort, dir == "desc")
+    groups = [
+        dataclasses.replace(g, rows=sort_models(g.rows, sort, dir == "desc"))
+        for g in group_rows(models, filtered=len(models) < len(data["models"]))
+    ]
     shown = {m["model"] for m in models}
     matrices = payload["matrices"]
     keep = [i for i, n in enumerate(matrices["names"]) if n in shown]
@@ -145,6 +163,7 @@ async def leaderboard_page(
         "active": "leaderboard",
         "data": data,
         "models": models,
+        "groups": groups,
         "fresh": payload.get("fresh", True),
         "opts": opts,
         "show": show,
@@ -154,7 +173,14 @@ async def leaderboard_page(
         "categories": CATEGORIES,
         "category_counts": payload.get("category_counts", {}),
         "min_battles": settings.min_battles,
-        "interval_svg": interval_chart(sorted(models, key=lambda m: -(m["rating"] or 0))),
+        # A preliminary model's wide interval would squash the listed ones: it is drawn only
+        # while nothing is listed yet.
+        "interval_svg": interval_chart(
+            sorted(
+                [m for m in models if not m["preliminary"]] or models,
+                key=lambda m: -(m["rating"] or 0),
+            )
+        ),
         "winrate_svg": heatmap(names, sub("win_rate"), kind="win_rate", counts=sub("count")),
         "count_svg": heatmap(names, sub("count"), kind="count"),
         **frontier_context(models, data.get("currency") or settings.currency),
