@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from arena.store import breaker
 from arena.store.engine import begin
 from arena.store.tables import Answer, Battle, Turn, utcnow
-from arena.upstream.client import CallParams
+from arena.upstream.client import CallParams, Message
 
 
 @dataclass
@@ -21,7 +21,7 @@ class SideState:
     answer_id: int
     endpoint_id: int
     params: CallParams
-    messages: list[dict[str, str]]
+    messages: list[Message]
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
     status: str = "streaming"

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from arena.battles.store import SIDES, WINNERS, owned_battle
+from arena.battles.vision import battle_modality
 from arena.core.errors import BattleError
 from arena.core.rules import Limits
 from arena.store.engine import session_scope
@@ -113,6 +114,7 @@ def cast_vote(
                 categories=conversation_tags(prompts, sides["a"], sides["b"]),
                 style=style_vector(sides["a"], sides["b"]),
                 prompt_hash=prompt_hash(prompts[0]) if prompts else None,
+                modality=battle_modality(session, battle_id),
             )
         )
         bump_votes_version(session)

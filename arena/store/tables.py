@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -32,6 +32,8 @@ class EndpointBase(SQLModel):
     organization: str | None = Field(default=None, max_length=200)
     license: str | None = Field(default=None, max_length=200)
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Accepts OpenAI-style image parts: battles with images draw only from these.
+    vision: bool = False
 
 
 class Endpoint(EndpointBase, table=True):
@@ -133,6 +135,8 @@ class Vote(SQLModel, table=True):
     style: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # A hash of the first prompt, to cap repeats of the same prompt at ranking time.
     prompt_hash: str | None = Field(default=None, max_length=64, index=True)
+    # "vision" when a turn of the battle carried images, else "text": separate leaderboards.
+    modality: str = Field(default="text", max_length=8, index=True)
     created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
@@ -160,3 +164,29 @@ class LeaderboardCache(SQLModel, table=True):
     last_requested_at: NaiveDatetime = Field(default_factory=utcnow)
     # A worker recomputing it holds this lease so the others do not compute the same thing.
     computing_until: NaiveDatetime | None = None
+
+
+class Image(SQLModel, table=True):
+    """An image a voter attached, normalised (no metadata), stored once per content."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    mime: str = Field(max_length=20)  # image/png | image/jpeg
+    width: int
+    height: int
+    size: int  # len(data)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class TurnImage(SQLModel, table=True):
+    """An image of a turn's prompt, in the order the voter attached them.
+
+    No foreign key to `image`: retention may delete an image, and the battle keeps its hash.
+    """
+
+    turn_id: int = Field(foreign_key="turn.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    # Bytes the voter uploaded for it (counted in the hourly upload limits).
+    upload_bytes: int = 0
+    created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)

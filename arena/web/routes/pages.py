@@ -45,13 +45,20 @@ async def arena_page(request: Request, engine: EngineDep, settings: SettingsDep)
     return render(request, "arena.html", ready=ready, max_chars=settings.max_prompt_chars)
 
 
+Images = Annotated[list[str], Form()]  # data: URIs the page's script puts in hidden inputs
+
+
 @router.post("/battles", dependencies=CSRF)
 async def start_battle(
-    request: Request, prompt: Annotated[str, Form()], arena: BattlesDep, voter: VoterIdentityDep
+    request: Request,
+    prompt: Annotated[str, Form()],
+    arena: BattlesDep,
+    voter: VoterIdentityDep,
+    images: Images = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
-    """Start a battle from the prompt form."""
+    """Start a battle from the prompt form (with the images attached to it)."""
     try:
-        battle_id = await actions.start_battle(arena, voter, prompt)
+        battle_id = await actions.start_battle(arena, voter, prompt, images)
         view = await asyncio.to_thread(
             views.battle_view, arena.engine, battle_id=battle_id, voter_id=voter.id
         )
@@ -157,10 +164,11 @@ async def follow_up(
     prompt: Annotated[str, Form()],
     arena: BattlesDep,
     voter: VoterIdentityDep,
+    images: Images = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     """Ask both models a follow-up question."""
     try:
-        await actions.follow_up(arena, voter, battle_id, prompt)
+        await actions.follow_up(arena, voter, battle_id, prompt, images)
         view = await asyncio.to_thread(
             views.battle_view, arena.engine, battle_id=battle_id, voter_id=voter.id
         )
@@ -169,6 +177,29 @@ async def follow_up(
     if not is_htmx(request):
         return RedirectResponse(f"/battles/{battle_id}", status_code=303)
     return render(request, "_followup.html", battle=view, turn=view.turns[-1])
+
+
+@router.get("/battles/{battle_id}/images/{turn}/{position}")
+async def battle_image(
+    battle_id: str, turn: int, position: int, engine: EngineDep, voter: VoterDep
+) -> Response:
+    """An image of the voter's own battle (403 for anybody else's; admins have their own)."""
+    try:
+        mime, data = await asyncio.to_thread(
+            views.voter_image,
+            engine,
+            battle_id=battle_id,
+            voter_id=voter,
+            turn=turn,
+            position=position,
+        )
+    except BattleError as exc:
+        return Response(exc.detail, status_code=exc.status, media_type="text/plain")
+    return Response(data, media_type=mime, headers=IMAGE_HEADERS)
+
+
+# Only this voter's browser may keep it; it never changes (stored once per content).
+IMAGE_HEADERS = {"Cache-Control": "private, max-age=86400", "Vary": "Cookie"}
 
 
 @router.post("/battles/{battle_id}/stop", dependencies=CSRF)
