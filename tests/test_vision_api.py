@@ -36,9 +36,9 @@ def models_file(path: Path, base_url: str, vision: dict[str, str] = VISION) -> P
 
 @pytest.fixture
 def vision_client(arena_server: ArenaServer, fake: FakeOpenAI, tmp_path: Path) -> Any:
-    with arena_server(models=models_file(tmp_path / "models.toml", fake.base_url)) as srv:
-        with srv.client() as c:
-            yield c
+    models = models_file(tmp_path / "models.toml", fake.base_url)
+    with arena_server(models=models) as srv, srv.client() as c:
+        yield c
 
 
 def image_parts(message: dict[str, Any]) -> list[str]:
@@ -215,19 +215,16 @@ def assert_nothing_stored(client: httpx.Client) -> None:
 def test_images_are_only_for_their_voter(
     arena_server: ArenaServer, fake: FakeOpenAI, tmp_path: Path
 ) -> None:
-    with arena_server(models=models_file(tmp_path / "m.toml", fake.base_url)) as srv:
-        with srv.client() as owner, srv.client() as other:
-            r = owner.post(
-                "/api/battles", json={"prompt": "look", "images": [data_uri(png_bytes())]}
-            )
-            battle = r.json()["battle_id"]
-            assert owner.get(f"/battles/{battle}/images/0/0").status_code == 200
-            assert other.get(f"/battles/{battle}/images/0/0").status_code == 403
-            assert other.get("/battles/nope/images/0/0").status_code == 404
-            read_events(owner, f"/api/battles/{battle}/stream")
-            assert (
-                owner.post(f"/api/battles/{battle}/vote", json={"winner": "model_a"}).status_code
-                == 200
-            )
-            with Session(arena_state(srv.app).engine) as s:
-                assert s.exec(select(Vote.modality)).one() == "vision"
+    models = models_file(tmp_path / "m.toml", fake.base_url)
+    with arena_server(models=models) as srv, srv.client() as owner, srv.client() as other:
+        r = owner.post("/api/battles", json={"prompt": "look", "images": [data_uri(png_bytes())]})
+        battle = r.json()["battle_id"]
+        assert owner.get(f"/battles/{battle}/images/0/0").status_code == 200
+        assert other.get(f"/battles/{battle}/images/0/0").status_code == 403
+        assert other.get("/battles/nope/images/0/0").status_code == 404
+        read_events(owner, f"/api/battles/{battle}/stream")
+        assert (
+            owner.post(f"/api/battles/{battle}/vote", json={"winner": "model_a"}).status_code == 200
+        )
+        with Session(arena_state(srv.app).engine) as s:
+            assert s.exec(select(Vote.modality)).one() == "vision"
