@@ -49,6 +49,7 @@ class BattleView:
     model_b: str | None
     winner: str | None
     leaked: bool
+    accepts_images: bool = False  # both models see images, so a follow-up may carry some
 
     def public(self) -> dict[str, Any]:
         """The contract's JSON shape of `GET /api/battles/{id}`."""
@@ -106,6 +107,7 @@ def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
             *names,
             winner=vote.winner if vote else None,
             leaked=bool(vote and vote.leaked),
+            accepts_images=_both_vision(session, battle),
         )
 
 
@@ -130,6 +132,19 @@ def _agreed_status(battle: str, last_turn: str | None) -> str:
     if battle == "ready" and last_turn in ("pending", "streaming"):
         return last_turn
     return battle
+
+
+def _both_vision(session: Session, battle: Battle) -> bool:
+    ids = {battle.model_a_id, battle.model_b_id}
+    found = session.exec(select(Endpoint.vision).where(col(Endpoint.id).in_(ids))).all()
+    return len(found) == len(ids) and all(found)
+
+
+def accepts_images(engine: Engine, battle_id: str) -> bool:
+    """Whether both models of a battle see images (a follow-up may then carry some)."""
+    with session_scope(engine) as session:
+        battle = session.get(Battle, battle_id)
+        return battle is not None and _both_vision(session, battle)
 
 
 def _names(session: Session, battle: Battle) -> tuple[str, str]:

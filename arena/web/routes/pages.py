@@ -33,16 +33,24 @@ from arena.web.state import arena_state
 router = APIRouter(include_in_schema=False)
 
 
-def _models_ready(engine: Any) -> bool:
+def _models_ready(engine: Any) -> tuple[bool, bool]:
+    """Whether two models, and two vision models, can be drawn."""
     with Session(engine) as session:
-        return len(drawable_endpoints(session)) >= 2
+        drawable = drawable_endpoints(session)
+        return len(drawable) >= 2, sum(e.vision for e in drawable) >= 2
 
 
 @router.get("/", response_class=HTMLResponse)
 async def arena_page(request: Request, engine: EngineDep, settings: SettingsDep) -> HTMLResponse:
     """The arena: one prompt, two anonymous answers."""
-    ready = await asyncio.to_thread(_models_ready, engine)
-    return render(request, "arena.html", ready=ready, max_chars=settings.max_prompt_chars)
+    ready, vision_ready = await asyncio.to_thread(_models_ready, engine)
+    return render(
+        request,
+        "arena.html",
+        ready=ready,
+        vision_ready=vision_ready,
+        max_chars=settings.max_prompt_chars,
+    )
 
 
 Images = Annotated[list[str], Form()]  # data: URIs the page's script puts in hidden inputs
@@ -126,6 +134,7 @@ async def battle_events(
     templates = state.templates
     # The forms that arrive with the end of the turn work without htmx's header too.
     csrf = state.signer.csrf_token(voter)
+    images_ok = await asyncio.to_thread(views.accepts_images, state.engine, battle_id)
 
     def html_frame(ev: Event) -> bytes:
         if isinstance(ev, TextEvent):
@@ -147,7 +156,12 @@ async def battle_events(
             return frame(f"{ev.side}-done", html)
         if isinstance(ev, TurnEnd):
             html = templates.get_template("_controls.html").render(
-                battle_id=battle_id, state=ev.status, csrf=csrf
+                battle_id=battle_id,
+                state=ev.status,
+                csrf=csrf,
+                images_ok=images_ok,
+                max_images=state.settings.max_images_per_turn,
+                max_image_bytes=state.settings.max_image_bytes,
             )
             return frame("end", html)
         return PING
@@ -227,4 +241,8 @@ async def vote(
         return error_fragment(request, exc)
     if not is_htmx(request):
         return RedirectResponse(f"/battles/{battle_id}", status_code=303)
-    return render(request, "_reveal.html", result=result, battle_id=battle_id)
+    urls = await asyncio.to_thread(views.battle_image_urls, arena.engine, battle_id)
+    image_urls = [u for turn in urls for u in turn]
+    return render(
+        request, "_reveal.html", result=result, battle_id=battle_id, image_urls=image_urls
+    )
