@@ -39,6 +39,7 @@ def _file_battles(args: argparse.Namespace) -> Battles:
         anony_only=not args.all,
         category=args.category,
         style_from_conversations=args.style_control,
+        modality=args.modality,
     )
     for no, reason in report.rejected[:MAX_REJECTED_SHOWN]:
         print(f"{args.battles}:{no}: rejected: {reason}", file=sys.stderr)
@@ -60,7 +61,9 @@ def _arena_battles(args: argparse.Namespace) -> Battles:
     from arena.votes.board import LeaderboardOptions, load_votes, ranking_config
 
     settings = load_settings()
-    opts = LeaderboardOptions(style_control=args.style_control, category=args.category)
+    opts = LeaderboardOptions(
+        style_control=args.style_control, category=args.category, modality=args.modality
+    )
     with database(settings, read_only=True) as engine:
         battles, left_out = load_votes(engine, opts, ranking_config(settings).hygiene)
     if any(left_out.values()):
@@ -102,5 +105,11 @@ def register(sub: Any) -> None:
     p.add_argument("--style-control", action="store_true")
     p.add_argument("--anchor", help="MODEL=RATING: pin one model's rating")
     p.add_argument("--category")
+    p.add_argument(
+        "--modality",
+        choices=["text", "vision"],
+        default="text",
+        help="the text board (battles without images, the default) or the vision board",
+    )
     p.add_argument("--all", action="store_true", help="count non-anonymous battles too (files)")
     p.set_defaults(func=leaderboard)

@@ -42,16 +42,25 @@ class LeaderboardOptions:
     style_control: bool = False
     category: str | None = None
     ci: Literal["sandwich", "bootstrap"] = "sandwich"
+    modality: Literal["text", "vision"] = "text"
 
     def key(self) -> str:
         """The cache key of these options."""
-        return f"bt|{self.ci}|style={int(self.style_control)}|cat={self.category or ''}"
+        key = f"bt|{self.ci}|style={int(self.style_control)}|cat={self.category or ''}"
+        # The text board keeps its older key, so entries computed before modalities stay valid.
+        return key if self.modality == "text" else f"{key}|mod={self.modality}"
 
     @classmethod
     def from_key(cls, key: str) -> LeaderboardOptions:
         """The options a cache key stands for."""
-        _, ci, style, cat = key.split("|")
-        return cls(style.endswith("1"), cat.split("=", 1)[1] or None, ci)  # type: ignore[arg-type]
+        _, ci, style, cat, *rest = key.split("|")
+        extra = dict(part.split("=", 1) for part in rest)
+        return cls(
+            style.endswith("1"),
+            cat.split("=", 1)[1] or None,
+            ci,  # type: ignore[arg-type]
+            extra.get("mod", "text"),  # type: ignore[arg-type]
+        )
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,8 @@ def load_votes(
     mask = valid.copy()
     if opts.category:
         mask &= (snap.categories & CATEGORY_BIT.get(opts.category, 0)) != 0
+    if snap.vision is not None:
+        mask &= snap.vision if opts.modality == "vision" else ~snap.vision
     votes = VoteColumns(
         v.a[mask], v.b[mask], v.outcome[mask], v.voter[mask], v.ip[mask], v.prompt[mask]
     )
@@ -132,6 +143,7 @@ def compute_payload(
     )
     lb = dataclasses.replace(lb, category=opts.category)
     data = to_json_dict(lb)
+    data["modality"] = opts.modality
     with session_scope(engine) as session:
         endpoints = {e.name: e for e in session.exec(select(Endpoint)).all()}
     for m in data["models"]:

@@ -35,6 +35,7 @@ class Snapshot:
     votes: VoteColumns
     style: NDArray[np.float64]  # (n, 2, 4); NaN where a vote has no style features
     categories: NDArray[np.int64]  # bit i set: the vote is in CATEGORIES[i]
+    vision: NDArray[np.bool_] | None = None  # the battle carried images (its own leaderboard)
 
 
 @dataclass
@@ -103,6 +104,7 @@ class VoteCache:
             "prompt": np.fromiter((self._code("prompt", r[6]) for r in rows), np.int64, n),
             "style": style,
             "categories": np.fromiter((_bits(r[8]) for r in rows), np.int64, n),
+            "vision": np.fromiter((r[9] == "vision" for r in rows), np.bool_, n),
         }
 
     def _join(self) -> Snapshot:
@@ -110,7 +112,7 @@ class VoteCache:
             self.chunks = [{k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]}]
         c = self.chunks[0] if self.chunks else self._encode([])
         votes = VoteColumns(c["a"], c["b"], c["outcome"], c["voter"], c["ip"], c["prompt"])
-        return Snapshot(votes, c["style"], c["categories"])
+        return Snapshot(votes, c["style"], c["categories"], c["vision"])
 
 
 def _bits(categories: list[str] | None) -> int:
@@ -132,4 +134,5 @@ def _columns() -> Any:
         col(Vote.prompt_hash),
         col(Vote.style),
         col(Vote.categories),
+        col(Vote.modality),
     )

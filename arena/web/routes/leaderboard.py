@@ -25,10 +25,14 @@ ASCENDING_FIRST = frozenset({"rank", "rank_ub", "model", "organization"})
 Format = Literal["json", "csv", "markdown"]
 
 
+Modality = Literal["text", "vision"]
+
+
 def options(
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
     ci: Literal["sandwich", "bootstrap"] = "sandwich",
+    modality: Modality = "text",
 ) -> LeaderboardOptions:
     """Leaderboard options from the query string (no category, "" or "all" mean all battles)."""
     if category in ("", "all"):
@@ -37,7 +41,9 @@ def options(
         raise HTTPException(
             422, f"Unknown category {category!r}; use one of {', '.join(CATEGORIES)}."
         )
-    return LeaderboardOptions(style_control=style_control, category=category, ci=ci)
+    return LeaderboardOptions(
+        style_control=style_control, category=category, ci=ci, modality=modality
+    )
 
 
 def sort_models(models: list[dict[str, Any]], key: str, descending: bool) -> list[dict[str, Any]]:
@@ -93,9 +99,11 @@ async def api_leaderboard(
     category: Annotated[str | None, Query(max_length=40)] = None,
     ci: Literal["sandwich", "bootstrap"] = "sandwich",
     format: Format = "json",
+    modality: Modality = "text",
 ) -> Response:
-    """The leaderboard as the contract's JSON (or CSV / Markdown with `format`)."""
-    opts = options(style_control, category, ci)
+    """The leaderboard as the contract's JSON (or CSV / Markdown with `format`); `modality`
+    picks the text board (battles without images) or the vision board (battles with)."""
+    opts = options(style_control, category, ci, modality)
     payload = await _payload(request, opts)
     return _export(payload["leaderboard"], format, None)
 
@@ -106,9 +114,10 @@ async def download(
     ext: Literal["csv", "json", "md"],
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
+    modality: Modality = "text",
 ) -> Response:
     """The leaderboard as a file to download."""
-    payload = await _payload(request, options(style_control, category))
+    payload = await _payload(request, options(style_control, category, modality=modality))
     fmt: Format = {"csv": "csv", "json": "json", "md": "markdown"}[ext]  # type: ignore[assignment]
     return _export(payload["leaderboard"], fmt, f"leaderboard.{ext}")
 
@@ -123,9 +132,10 @@ async def leaderboard_page(
     show: Literal["active", "all"] = "active",
     sort: Annotated[str, Query(max_length=20)] = "rank",
     dir: Literal["asc", "desc"] = "asc",
+    modality: Modality = "text",
 ) -> HTMLResponse:
     """The leaderboard page (the board alone for htmx requests)."""
-    opts = options(style_control, category)
+    opts = options(style_control, category, modality=modality)
     payload = await _payload(request, opts)
     data = payload["leaderboard"]
     models = [m for m in data["models"] if show == "all" or m.get("status") in LISTED_STATUSES]
