@@ -23,7 +23,6 @@ from arena.core.rules import ImageRules
 # What a voter may send, by the format Pillow finds in the bytes (never by name or header).
 ACCEPTED = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 _DATA_URI = re.compile(r"data:(image/[a-z0-9.+-]+)?(;[^,;]*)*;base64,", re.IGNORECASE)
-_B64_CHARS = re.compile(rb"[^A-Za-z0-9+/=]")
 
 
 @dataclass(frozen=True)
@@ -63,12 +62,9 @@ def decode_data_uri(uri: str, rules: ImageRules, *, which: str = "The image") ->
         raise BattleError(
             413, f"{which} is larger than {_mib(rules.max_bytes)} (about {_mib(estimate)})."
         )
-    raw = payload.encode("ascii", errors="replace")
-    raw = raw.replace(b"\n", b"").replace(b"\r", b"").replace(b" ", b"")
-    if _B64_CHARS.search(raw):
-        raise BattleError(422, f"{which} is not valid base64.")
     try:
-        data = base64.b64decode(raw, validate=True)
+        # validate=True refuses anything outside the alphabet (spaces and newlines too).
+        data = base64.b64decode(payload.encode("ascii", errors="replace"), validate=True)
     except (binascii.Error, ValueError):
         raise BattleError(422, f"{which} is not valid base64.") from None
     if not data:
@@ -92,6 +88,15 @@ def clean_image(data: bytes, rules: ImageRules, *, which: str = "The image") -> 
                 f"{which} has {im.width}×{im.height} pixels; the limit is "
                 f"{rules.max_pixels:,} pixels.",
             )
+        if im.format == "JPEG" and rules.max_side:
+            # Let the decoder scale by 1/2, 1/4 or 1/8 (no smaller than 3/4 of the limit): a
+            # 12 MP photo then decodes to 3 MP, in a quarter of the time and memory.
+            scale = max(
+                (s for s in (8, 4, 2, 1) if max(im.size) / s >= rules.max_side * 0.75),
+                default=1,
+            )
+            if scale > 1:
+                im.draft("RGB", (im.width // scale, im.height // scale))
         im.load()  # the first frame only: an animated GIF is judged by its first picture
     except BattleError:
         raise
@@ -106,13 +111,13 @@ def clean_image(data: bytes, rules: ImageRules, *, which: str = "The image") -> 
     source = im.format or ""
     try:
         upright = ImageOps.exif_transpose(im) or im
+        if rules.max_side and max(upright.size) > rules.max_side:
+            upright.thumbnail((rules.max_side, rules.max_side), Image.Resampling.LANCZOS)
         picture = _plain_pixels(upright)
-        if rules.max_side and max(picture.size) > rules.max_side:
-            picture.thumbnail((rules.max_side, rules.max_side), Image.Resampling.LANCZOS)
         out = io.BytesIO()
         if source == "JPEG" and picture.mode == "RGB":
             mime = "image/jpeg"
-            picture.save(out, "JPEG", quality=90, optimize=True)
+            picture.save(out, "JPEG", quality=90)
         else:
             mime = "image/png"
             picture.save(out, "PNG", optimize=False)
