@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from arena.admin.battlefiles import export_battles, import_battles
 from arena.store.engine import make_engine, migrate
-from arena.store.tables import Image, Turn, TurnImage, Vote
+from arena.store.images import purge_images
+from arena.store.tables import Image, Turn, TurnImage, Vote, utcnow
 from arena.web.state import arena_state
 from tests.conftest import database_for
 from tests.fake_openai import FakeOpenAI
@@ -107,3 +110,22 @@ def test_round_trip(
     assert board["total_battles"] == 2
     status, out = cli("leaderboard", "--battles", str(plain), "--format", "json")
     assert json.loads(out[out.index("{") :])["total_battles"] == 1
+
+
+def test_retention_deletes_old_images_and_keeps_the_battle(
+    vision_client: httpx.Client,  # noqa: F811
+    fake: FakeOpenAI,
+) -> None:
+    battle = play(vision_client, [data_uri(png_bytes())])["battle_id"]
+    engine = arena_state(vision_client.app).engine  # type: ignore[attr-defined]
+    assert purge_images(engine, older_than=timedelta(days=1)) == 0  # used recently
+    with Session(engine) as s:
+        s.execute(update(TurnImage).values(created_at=utcnow() - timedelta(days=8)))
+        s.execute(update(Image).values(created_at=utcnow() - timedelta(days=8)))
+        s.commit()
+    assert purge_images(engine, older_than=timedelta(days=7)) == 1
+    with Session(engine) as s:
+        assert s.exec(select(Image)).all() == [] and len(s.exec(select(TurnImage)).all()) == 1
+    assert vision_client.get(f"/battles/{battle}/images/0/0").status_code == 404
+    view = vision_client.get(f"/api/battles/{battle}").json()
+    assert view["turns"][0]["images"] == 1 and view["status"] == "voted"

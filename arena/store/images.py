@@ -6,6 +6,8 @@ review find a battle's images wherever they were uploaded.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from arena.store.engine import session_scope
 from arena.store.tables import Battle, Image, Turn, TurnImage, utcnow
 
 ImageRef = tuple[str, str]  # (sha256, mime)
+log = logging.getLogger("arena.store.images")
 
 
 def save_images(session: Session, links: Sequence[tuple[int, Sequence[CleanImage]]]) -> None:
@@ -149,3 +152,16 @@ def purge_images(engine: Engine, *, older_than: timedelta) -> int:
             delete(Image).where(col(Image.created_at) < cutoff, col(Image.sha256).not_in(recent))
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def purge_periodically(engine: Engine, *, older_than: timedelta, every: float) -> None:
+    """Apply the image retention now and then every `every` seconds, forever (each worker runs
+    it; a delete that finds nothing costs one indexed query)."""
+    while True:
+        try:
+            removed = await asyncio.to_thread(purge_images, engine, older_than=older_than)
+            if removed:
+                log.info("image retention deleted %d images", removed)
+        except Exception:
+            log.exception("image retention failed; the next round tries again")
+        await asyncio.sleep(every)
