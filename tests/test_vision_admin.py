@@ -13,8 +13,10 @@ from PIL import Image
 from arena.admin.presets import PRESETS
 from tests.admin_client import AUTH, login
 from tests.fake_openai import FakeOpenAI
+from tests.image_samples import data_uri, png_bytes
 from tests.test_cli_models import cli, rows  # noqa: F401
-from tests.test_vision_api import image_parts
+from tests.test_vision_api import image_parts, vision_client  # noqa: F401
+from tests.test_vision_board import play
 
 
 def test_api_flag_and_vision_test(client: httpx.Client, fake: FakeOpenAI) -> None:
@@ -122,3 +124,17 @@ def test_cli_flag(
     status, out = cli("models", "add", "v", "--preset", "vllm-vision", "--model", "Qwen/Qwen2.5-VL")
     assert status == 0, out
     assert rows(database_url)["v"].vision is True
+
+
+def test_vote_review_shows_the_images(
+    vision_client: httpx.Client,  # noqa: F811
+    fake: FakeOpenAI,
+) -> None:
+    battle = play(vision_client, [data_uri(png_bytes())])["battle_id"]
+    url = f"/admin/battles/{battle}/images/0/0"
+    assert vision_client.get(url).status_code in (302, 303, 401, 403)  # not an admin yet
+    login(vision_client)
+    page = vision_client.get("/admin/votes").text
+    assert f'src="{url}"' in page
+    r = vision_client.get(url)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
