@@ -32,6 +32,7 @@ PUBLIC_KEYS = [
     "organization",
     "license",
     "aliases",
+    "vision",
     "id",
     "state",
     "retired",
