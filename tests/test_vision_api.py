@@ -228,3 +228,33 @@ def test_images_are_only_for_their_voter(
         )
         with Session(arena_state(srv.app).engine) as s:
             assert s.exec(select(Vote.modality)).one() == "vision"
+
+
+def test_upload_bytes_count_in_the_limits_and_moderation_sees_images(
+    arena_server: ArenaServer, fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    image = png_bytes((64, 64))
+    models = models_file(tmp_path / "m.toml", fake.base_url)
+    settings = {
+        "models": models,
+        "image_bytes_per_voter_per_hour": len(image) * 2,
+        "moderation_enabled": True,
+        "moderation_base_url": fake.base_url,
+        "moderation_api_key_env": None,
+    }
+    with arena_server(**settings) as srv, srv.client() as c:
+        for _ in range(2):
+            r = c.post("/api/battles", json={"prompt": "look", "images": [data_uri(image)]})
+            assert r.status_code == 201, r.text
+        r = c.post("/api/battles", json={"prompt": "look", "images": [data_uri(image)]})
+        assert r.status_code == 429 and "Image uploads are limited" in r.json()["detail"]
+        assert c.post("/api/battles", json={"prompt": "text still works"}).status_code == 201
+        checks = [q for q in fake.requests if q.path.endswith("/moderations")]
+        first = checks[0].body["input"]
+        assert first[0] == {"type": "text", "text": "look"}
+        assert first[1]["image_url"]["url"].startswith("data:image/png;base64,")
+        with srv.client() as other:
+            r = other.post(
+                "/api/battles", json={"prompt": "forbidden", "images": [data_uri(image)]}
+            )
+            assert r.status_code == 422 and "moderation" in r.json()["detail"]
