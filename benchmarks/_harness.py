@@ -48,6 +48,7 @@ def arena_process(
     models: dict[str, str],
     database_url: str | None = None,
     workers: int = 1,
+    vision: bool = False,
     **env: str,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`arena serve` in a subprocess with the given models on one upstream; yields (url, proc)."""
@@ -57,7 +58,7 @@ def arena_process(
             tomli_w.dumps(
                 {
                     "models": [
-                        {"name": name, "base_url": base_url, "model": upstream}
+                        {"name": name, "base_url": base_url, "model": upstream, "vision": vision}
                         for name, upstream in models.items()
                     ]
                 }

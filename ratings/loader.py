@@ -35,10 +35,15 @@ class _Collector:
     """Validates records and accumulates integer arrays; never raises on bad input."""
 
     def __init__(
-        self, anony_only: bool, category: str | None, from_conversations: bool = False
+        self,
+        anony_only: bool,
+        category: str | None,
+        from_conversations: bool = False,
+        modality: str | None = None,
     ) -> None:
         self.anony_only = anony_only
         self.category = category
+        self.modality = modality
         self.from_conversations = from_conversations
         self.ids: dict[str, int] = {}
         self.a: list[int] = []
@@ -63,6 +68,10 @@ class _Collector:
                 self.non_anony += 1
                 continue
             if self.category is not None and not _in_category(obj.get("category"), self.category):
+                self.off_category += 1
+                continue
+            # A record without `modality` is a text battle (files from before vision battles).
+            if self.modality is not None and (obj.get("modality") or "text") != self.modality:
                 self.off_category += 1
                 continue
             ia = ids.get(ma)
@@ -159,13 +168,14 @@ def load_battles(
     anony_only: bool = True,
     category: str | None = None,
     style_from_conversations: bool = False,
+    modality: str | None = None,
 ) -> LoadReport:
     """Read a battle file in a streaming way; bad records are reported, never fatal.
 
     With ``style_from_conversations``, a record without usable ``conv_metadata`` gets its style
     features from its conversations (as an import computes them); off by default because
     counting markdown in every answer is far slower than reading the file."""
-    col = _Collector(anony_only, category, style_from_conversations)
+    col = _Collector(anony_only, category, style_from_conversations, modality)
     with open(path, encoding="utf-8-sig", errors="replace") as f:
         first = _first_char(f)
         f.seek(0)

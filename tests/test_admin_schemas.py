@@ -35,6 +35,7 @@ PUBLIC_KEYS = [
     "input_price",
     "output_price",
     "daily_budget",
+    "vision",
     "id",
     "state",
     "retired",

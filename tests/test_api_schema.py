@@ -126,8 +126,11 @@ def test_a_body_past_the_limit_is_refused_as_it_arrives(api: TestClient) -> None
     assert status == 413 and "larger than" in body["detail"]
     assert consumed <= 3 * MIB
     # The voter API too, and a declared Content-Length is refused before a byte is read.
-    status, _, consumed = post_streamed(api, "/api/battles", {}, 50 * MIB)
+    status, _, consumed = post_streamed(api, "/api/battles/x/vote", {}, 50 * MIB)
     assert status == 413 and consumed <= 3 * MIB
+    # The routes that take images read up to max_image_request_bytes (28 MiB by default).
+    status, _, consumed = post_streamed(api, "/api/battles", {}, 50 * MIB)
+    assert status == 413 and 27 * MIB <= consumed <= 30 * MIB
     status, _, consumed = post_streamed(
         api, "/api/battles", {"Content-Length": str(50 * MIB)}, 50 * MIB
     )
@@ -136,7 +139,12 @@ def test_a_body_past_the_limit_is_refused_as_it_arrives(api: TestClient) -> None
 
 def test_the_limit_is_a_setting(make_settings: Callable[..., Settings]) -> None:
     with TestClient(create_app(make_settings(max_request_bytes=4096))) as api:
-        r = api.post("/api/battles", json={"prompt": "x" * 5000})
+        r = api.post("/api/battles/x/vote", json={"winner": "x" * 5000})
+        assert r.status_code == 413
+    settings = make_settings(max_request_bytes=4096, max_image_request_bytes=8192)
+    with TestClient(create_app(settings)) as api:
+        assert api.post("/api/battles", json={"prompt": "x" * 5000}).status_code == 201
+        r = api.post("/api/battles", json={"prompt": "x", "images": ["x" * 9000]})
         assert r.status_code == 413
         assert r.headers["content-type"] == "application/json"
         assert r.headers["x-content-type-options"] == "nosniff"

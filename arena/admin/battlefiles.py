@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from arena.admin.battle_images import record_modality, store_record_images
 from arena.admin.records import PLACEHOLDER_URL, messages, record_store_problem
 from arena.store.engine import session_scope
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
@@ -174,11 +175,13 @@ def _add_record(session: Any, obj: dict[str, Any], key: str, ids: dict[str, int 
         updated_at=when,
     )
     session.add(battle)
+    turn_ids: list[int] = []
     for index, prompt in enumerate(prompts):
         turn = Turn(battle_id=battle.id, index=index, prompt=prompt, status="done", created_at=when)
         session.add(turn)
         session.flush()
         assert turn.id is not None
+        turn_ids.append(turn.id)
         for side, answers, model_id in (("a", answers_a, a), ("b", answers_b, b)):
             session.add(
                 Answer(
@@ -222,19 +225,22 @@ def _add_record(session: Any, obj: dict[str, Any], key: str, ids: dict[str, int 
             style=[float(x) for x in style],
             prompt_hash=prompt_hash(prompts[0]) if prompts else None,
             created_at=when,
+            modality=record_modality(obj),
         )
     )
+    store_record_images(session, obj, turn_ids)
 
 
-def export_battles(engine: Engine, out: TextIO, *, secret: str) -> int:
-    """Write every voted battle as a JSON line (voter ids hashed); returns how many."""
+def export_battles(engine: Engine, out: TextIO, *, secret: str, images: bool = False) -> int:
+    """Write every voted battle as a JSON line (voter ids hashed); returns how many. With
+    `images`, vision battles carry their images as data: URIs."""
     from arena.admin.export import battle_records
     from arena.core.signing import voter_pseudonyms
 
     hash_id = voter_pseudonyms(secret).hash_id
     n = 0
     with Session(engine) as session:
-        for record in battle_records(session, hash_id=hash_id):
+        for record in battle_records(session, hash_id=hash_id, with_images=images):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             n += 1
     return n

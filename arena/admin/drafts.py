@@ -63,12 +63,17 @@ def link_local_refusal(params: CallParams) -> ProbeResult:
 
 
 async def guarded_probe(
-    params: CallParams, timeouts: Timeouts, *, key: KeyInfo, rules: EndpointRules
+    params: CallParams,
+    timeouts: Timeouts,
+    *,
+    key: KeyInfo,
+    rules: EndpointRules,
+    image: bool = False,
 ) -> ProbeResult:
     """The connection test, refused (nothing sent) when the host resolves to a link-local one."""
     if not rules.allow_link_local_upstreams and await resolves_link_local(params.base_url):
         return link_local_refusal(params)
-    return await probe_endpoint(params, timeouts, key=key)
+    return await probe_endpoint(params, timeouts, key=key, image=image)
 
 
 def known_origins(session: Session) -> set[tuple[str, str, int | None]]:
@@ -112,7 +117,12 @@ def draft_call(
 
 
 async def neutral_probe(
-    params: CallParams, timeouts: Timeouts, *, key: KeyInfo, rules: EndpointRules
+    params: CallParams,
+    timeouts: Timeouts,
+    *,
+    key: KeyInfo,
+    rules: EndpointRules,
+    image: bool = False,
 ) -> ProbeResult:
     """A test on an unknown host: the answer when one comes, else one neutral failure.
 
@@ -120,7 +130,7 @@ async def neutral_probe(
     longest a closed, refused or silent port can take to fail, so the wait tells nothing either.
     """
     started = time.monotonic()
-    result = await guarded_probe(params, timeouts, key=key, rules=rules)
+    result = await guarded_probe(params, timeouts, key=key, rules=rules, image=image)
     if result.ok or result.error == "refused":
         return result
     wait = timeouts.connect + timeouts.first_token - (time.monotonic() - started)

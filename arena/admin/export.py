@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from arena.admin.battle_images import battle_image_shas, image_uris
 from arena.admin.review import TurnText, endpoint_names, load_turns
 from arena.store.tables import Battle, Vote
 from ratings import conv_metadata
@@ -34,8 +35,10 @@ def battle_records(
     hash_id: Callable[[str], str],
     include_excluded: bool = True,
     batch: int = 500,
+    with_images: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """One record per voted battle, oldest vote first; read in batches, so any size streams."""
+    """One record per voted battle, oldest vote first; read in batches, so any size streams.
+    A vision battle names its images by sha256; `with_images` adds them as data: URIs."""
     names = endpoint_names(session)
     last_id = 0
     while True:
@@ -54,9 +57,10 @@ def battle_records(
                 )
             ).all()
         )
+        images = battle_image_shas(session, (v.battle_id for v in votes))
         for v in votes:
             conv = turns.get(v.battle_id, [])
-            yield {
+            record = {
                 "question_id": external.get(v.battle_id) or v.battle_id,
                 "model_a": names.get(v.model_a_id, str(v.model_a_id)),
                 "model_b": names.get(v.model_b_id, str(v.model_b_id)),
@@ -75,7 +79,14 @@ def battle_records(
                 "conversation_a": conversation(conv, "a"),
                 "conversation_b": conversation(conv, "b"),
                 "conv_metadata": metadata(conv, v.style),
+                "modality": v.modality,
             }
+            if v.battle_id in images:
+                shas = images[v.battle_id]
+                record["images"] = shas
+                if with_images:
+                    record["image_data"] = image_uris(session, (s for t in shas for s in t))
+            yield record
 
 
 def metadata(turns: list[TurnText], style: list[float]) -> dict[str, Any] | None:

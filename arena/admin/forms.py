@@ -51,6 +51,11 @@ def endpoint_fields(form: Mapping[str, Any], *, edit: bool) -> dict[str, Any]:
     if aliases or edit:
         out["aliases"] = aliases
     out["enabled"] = form.get("enabled") in ("on", "true", "1")
+    # Unticked on an add: absent, so a vision preset's default applies.
+    if form.get("vision") in ("on", "true", "1"):
+        out["vision"] = True
+    elif edit:
+        out["vision"] = False
     if edit:
         out.pop("name", None)
         key = _text(form, "api_key")
@@ -83,6 +88,7 @@ def endpoint_values(endpoint: Endpoint) -> dict[str, str]:
     values["extra_body"] = json.dumps(endpoint.extra_body) if endpoint.extra_body else ""
     values["aliases"] = ", ".join(endpoint.aliases or [])
     values["enabled"] = "on" if endpoint.enabled else ""
+    values["vision"] = "on" if endpoint.vision else ""
     return values
 
 
@@ -96,4 +102,6 @@ def preset_values(preset: Preset, values: Mapping[str, str]) -> dict[str, str]:
         out["organization"] = preset.organization
     if preset.extra_body:
         out["extra_body"] = json.dumps(preset.extra_body)
+    if preset.vision:
+        out["vision"] = "on"
     return out

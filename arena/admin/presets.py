@@ -38,6 +38,8 @@ class Preset:
     extra_body: dict[str, Any] = field(default_factory=dict)
     # How this provider switches thinking on and off, if it can.
     thinking: Literal["enable_thinking", "chat_template_kwargs"] | None = None
+    # Its models take images (a new endpoint gets `vision = true` unless told otherwise).
+    vision: bool = False
 
     def public(self) -> dict[str, Any]:
         """The preset as `GET /api/admin/presets` shows it."""
@@ -55,6 +57,78 @@ def _model_studio(key: str, region: str, host: str) -> Preset:
         organization="Alibaba Cloud",
         thinking="enable_thinking",
     )
+
+
+MODEL_STUDIO_VL_HINT = (
+    "Vision models: qwen3-vl-plus and qwen3-vl-flash switch thinking with extra_body "
+    '{"enable_thinking": true} or false; qwen-vl-max and qwen-vl-plus have no thinking switch '
+    "(leave thinking unset). Images are sent as data: URIs. " + MODEL_STUDIO_REGIONS
+)
+LOCAL_VISION_HINT = (
+    LOCAL_HINT + " The server must run a vision model with its image projector, or it answers "
+    "image parts with an error: test the endpoint (the test sends a small image)."
+)
+
+
+def _model_studio_vl(key: str, region: str, host: str) -> Preset:
+    return Preset(
+        key=key,
+        label=f"Alibaba Cloud Model Studio — {region}, vision (Qwen-VL)",
+        base_url=f"https://{host}/compatible-mode/v1",
+        api_key_env="DASHSCOPE_API_KEY",
+        example_model="qwen3-vl-plus",
+        hint=MODEL_STUDIO_VL_HINT,
+        organization="Alibaba Cloud",
+        thinking="enable_thinking",
+        vision=True,
+    )
+
+
+VISION_PRESETS = (
+    _model_studio_vl("modelstudio-vl-singapore", "Singapore", "dashscope-intl.aliyuncs.com"),
+    _model_studio_vl("modelstudio-vl-beijing", "Beijing", "dashscope.aliyuncs.com"),
+    _model_studio_vl("modelstudio-vl-us", "US (Virginia)", "dashscope-us.aliyuncs.com"),
+    Preset(
+        key="openai-vision",
+        label="OpenAI, vision",
+        base_url="https://api.openai.com/v1",
+        api_key_env="OPENAI_API_KEY",
+        example_model="gpt-4o",
+        organization="OpenAI",
+        hint="Models that take images, such as gpt-4o, gpt-4.1 or gpt-4.1-mini.",
+        vision=True,
+    ),
+    Preset(
+        key="vllm-vision",
+        label="vLLM (local), vision",
+        base_url="http://127.0.0.1:8001/v1",
+        api_key_env=None,
+        example_model="Qwen/Qwen2.5-VL-7B-Instruct",
+        hint=LOCAL_VISION_HINT + " `vllm serve Qwen/Qwen2.5-VL-7B-Instruct --port 8001 "
+        "--limit-mm-per-prompt '{\"image\": 4}'` (port 8000 is the arena's).",
+        vision=True,
+    ),
+    Preset(
+        key="ollama-vision",
+        label="Ollama (local), vision",
+        base_url="http://127.0.0.1:11434/v1",
+        api_key_env=None,
+        example_model="qwen2.5vl:7b",
+        hint=LOCAL_VISION_HINT + " Pull a vision model first (`ollama pull qwen2.5vl:7b`, "
+        "`gemma3:4b` or `llama3.2-vision`).",
+        vision=True,
+    ),
+    Preset(
+        key="llamacpp-vision",
+        label="llama.cpp server (local), vision",
+        base_url="http://127.0.0.1:8080/v1",
+        api_key_env=None,
+        example_model="local-model",
+        hint=LOCAL_VISION_HINT + " Start it with the model and its projector: "
+        "`llama-server -m model.gguf --mmproj mmproj.gguf`.",
+        vision=True,
+    ),
+)
 
 
 PRESETS: dict[str, Preset] = {
@@ -100,6 +174,7 @@ PRESETS: dict[str, Preset] = {
             hint=LOCAL_HINT + " llama-server "
             "answers with whatever GGUF it was started with (`llama-server -m model.gguf`).",
         ),
+        *VISION_PRESETS,
     )
 }
 
@@ -141,6 +216,8 @@ def apply_preset(
             out["api_key_env"] = preset.api_key_env
         out["organization"] = out.get("organization") or preset.organization
         extra = {**preset.extra_body, **extra}
+        if preset.vision and out.get("vision") is None:
+            out["vision"] = True
     if thinking is not None:
         extra.update(thinking_body(preset, thinking))
     if extra or "extra_body" in out:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from arena.admin import AdminError
 from arena.admin.crud import find
+from arena.store.images import turn_image_counts
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote
 from arena.votes.version import bump_votes_version
 
@@ -44,6 +45,7 @@ class TurnText:
     prompt: str
     a: SideText
     b: SideText
+    images: int = 0  # how many images the prompt carried
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ def load_turns(session: Session, battle_ids: Iterable[str]) -> dict[str, list[Tu
         select(Answer).where(col(Answer.turn_id).in_([t.id for t in turns]))
     ).all()
     by_key = {(a.turn_id, a.side): a for a in answers}
+    images = turn_image_counts(session, (t.id for t in turns if t.id is not None))
     out: dict[str, list[TurnText]] = defaultdict(list)
     for t in turns:
         sides = []
@@ -144,7 +147,9 @@ def load_turns(session: Session, battle_ids: Iterable[str]) -> dict[str, list[Tu
                     a.completion_tokens,
                 )
             )
-        out[t.battle_id].append(TurnText(t.index, t.prompt, sides[0], sides[1]))
+        out[t.battle_id].append(
+            TurnText(t.index, t.prompt, sides[0], sides[1], images.get(t.id or 0, 0))
+        )
     return out
 
 

@@ -200,13 +200,16 @@ async def test_model(
 ) -> ProbeResult:
     """Send the test prompt to a model: timing and the answer, or the error explained."""
 
-    def load() -> tuple[CallParams, KeyInfo]:
+    def load() -> tuple[CallParams, KeyInfo, bool]:
         with session_scope(engine) as session:
-            return probe_params(crud.find(session, name=name), cipher)
+            endpoint = crud.find(session, name=name)
+            return (*probe_params(endpoint, cipher), endpoint.vision)
 
     # The lookup is blocking database work; the probe itself is async network work.
-    params, key = await asyncio.to_thread(load)
-    return await drafts.guarded_probe(params, timeouts, key=key, rules=rules or EndpointRules())
+    params, key, vision = await asyncio.to_thread(load)
+    return await drafts.guarded_probe(
+        params, timeouts, key=key, rules=rules or EndpointRules(), image=vision
+    )
 
 
 async def test_draft(
@@ -225,16 +228,16 @@ async def test_draft(
     """
     rules = rules or EndpointRules()
 
-    def load() -> tuple[CallParams, KeyInfo, bool]:
+    def load() -> tuple[CallParams, KeyInfo, bool, bool]:
         # Read-only: the session is rolled back, so a draft never writes a row.
         with Session(engine) as session:
             item, typed, saved = drafts.draft_fields(session, raw, rules, name=name)
             stored = stored_key(saved, cipher) if saved is not None else None
             params, key = drafts.draft_call(item, typed, stored)
             known = origin(item.base_url) in drafts.known_origins(session)
-            return params, key, known
+            return params, key, known, item.vision
 
-    params, key, known = await asyncio.to_thread(load)
+    params, key, known, vision = await asyncio.to_thread(load)
     if known:
-        return await drafts.guarded_probe(params, timeouts, key=key, rules=rules)
-    return await drafts.neutral_probe(params, timeouts, key=key, rules=rules)
+        return await drafts.guarded_probe(params, timeouts, key=key, rules=rules, image=vision)
+    return await drafts.neutral_probe(params, timeouts, key=key, rules=rules, image=vision)

@@ -14,10 +14,11 @@ from arena.admin.describe import stored_key
 from arena.admin.presets import MODEL_STUDIO_REGIONS
 from arena.core.rules import Timeouts
 from arena.core.settings import Settings
+from arena.images.sample import SAMPLE_QUESTION, sample_image_uri
 from arena.store.endpoints import resolve_api_key
 from arena.store.keys import KeyCipher, redact
 from arena.store.tables import Endpoint
-from arena.upstream.client import CallParams, Delta, build_messages, make_client
+from arena.upstream.client import CallParams, Delta, build_messages, make_client, user_content
 from arena.upstream.failures import UpstreamError
 from arena.upstream.stream import stream_answer
 
@@ -55,6 +56,7 @@ class ProbeResult:
     hint: str | None = None  # what to do about it
     status: int | None = None
     detail: str | None = None  # the upstream's own words, keys scrubbed
+    image: bool = False  # the test sent the built-in image (a vision endpoint)
 
     def public(self) -> dict[str, Any]:
         """JSON for the API."""
@@ -182,9 +184,15 @@ def explain(err: UpstreamError, *, base_url: str, model: str, key: KeyInfo) -> t
 
 
 async def probe_endpoint(
-    params: CallParams, timeouts: Timeouts, *, key: KeyInfo, prompt: str = TEST_PROMPT
+    params: CallParams,
+    timeouts: Timeouts,
+    *,
+    key: KeyInfo,
+    prompt: str = TEST_PROMPT,
+    image: bool = False,
 ) -> ProbeResult:
-    """Send one short prompt and report timing and the answer, or the error explained."""
+    """Send one short prompt and report timing and the answer, or the error explained. With
+    `image` (a vision endpoint) the prompt asks about a small built-in image sent with it."""
     params = CallParams(
         base_url=params.base_url,
         model=params.model,
@@ -203,7 +211,8 @@ async def probe_endpoint(
     reasoning: list[str] = []
     chunks = 0
     try:
-        messages = build_messages(params.system_prompt, [], prompt)
+        ask = user_content(SAMPLE_QUESTION, [sample_image_uri()]) if image else prompt
+        messages = build_messages(params.system_prompt, [], ask)
         async for item in stream_answer(client, params, messages, timeouts):
             if isinstance(item, Delta):
                 first = first or time.monotonic()
@@ -227,6 +236,7 @@ async def probe_endpoint(
                 completion_tokens=tokens,
                 tokens_estimated=estimated,
                 tokens_per_second=round(tokens / span, 1) if span > 0 and tokens else None,
+                image=image,
             )
         raise UpstreamError("incomplete", "the stream ended without a finish")
     except UpstreamError as err:
@@ -242,6 +252,7 @@ async def probe_endpoint(
             status=err.status,
             detail=redact(err.detail, secrets)[:2000],
             ttft_ms=round((first - started) * 1000, 1) if first else None,
+            image=image,
         )
     finally:
         await client.close()

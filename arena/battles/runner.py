@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy import Engine, update
@@ -29,10 +29,12 @@ from arena.battles.store import (
     owned_battle,
 )
 from arena.battles.turn import TurnRun
+from arena.battles.vision import turn_contents
 from arena.core.rules import GenerationRules
+from arena.images.clean import CleanImage
 from arena.store.engine import in_thread, session_scope
 from arena.store.tables import Answer, Battle, Endpoint, Turn
-from arena.upstream.client import build_messages
+from arena.upstream.client import build_messages, user_content
 from arena.upstream.moderation import Moderator
 
 log = logging.getLogger(__name__)
@@ -63,10 +65,14 @@ class TurnRunner:
     def _ended(self, battle_id: str) -> None:
         self.runs.pop(battle_id, None)
 
-    def start(self, draw: Draw, voter_id: str, prompt: str) -> TurnRun:
+    def start(
+        self, draw: Draw, voter_id: str, prompt: str, images: Sequence[CleanImage] = ()
+    ) -> TurnRun:
         """Ask both models of a drawn battle now; the caller stores the battle meanwhile and
         then calls `bind` (or `abandon`) on the run."""
         sides: dict[str, SideState] = {}
+        # One list of parts shared by both sides: the images' base64 is built once.
+        content = user_content(prompt, [img.data_uri() for img in images])
         for side in SIDES:
             endpoint = draw.endpoints[side]
             params = self.upstreams.params_for(endpoint)
@@ -74,7 +80,7 @@ class TurnRunner:
                 answer_id=0,  # known once stored
                 endpoint_id=endpoint.id or 0,
                 params=params,
-                messages=build_messages(params.system_prompt, [], prompt),
+                messages=build_messages(params.system_prompt, [], content),
             )
         run = TurnRun(self.ctx, draw.battle_id, 0, 0, sides, voter_id, stored=False)
         self._launch(run)
@@ -208,19 +214,20 @@ class TurnRunner:
             turn_ids = [t.id for t in earlier] + [turn_id]
             answers = session.exec(select(Answer).where(col(Answer.turn_id).in_(turn_ids))).all()
             by_key: dict[tuple[int, str], Answer] = {(a.turn_id, a.side): a for a in answers}
+            prompts = turn_contents(session, [*earlier, turn])
             sides: dict[str, SideState] = {}
             for side in SIDES:
                 ans = by_key[(turn_id, side)]
                 endpoint = session.get(Endpoint, ans.endpoint_id)
                 assert endpoint is not None and ans.id is not None
                 # Only role and content go back: reasoning is never part of the history.
-                history = [(t.prompt, by_key[(t.id or 0, side)].content) for t in earlier]
+                history = [(prompts[t.id or 0], by_key[(t.id or 0, side)].content) for t in earlier]
                 params = self.upstreams.params_for(endpoint)
                 sides[side] = SideState(
                     answer_id=ans.id,
                     endpoint_id=ans.endpoint_id,
                     params=params,
-                    messages=build_messages(params.system_prompt, history, turn.prompt),
+                    messages=build_messages(params.system_prompt, history, prompts[turn_id]),
                     status="streaming",
                 )
             battle = session.get(Battle, battle_id)

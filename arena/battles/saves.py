@@ -12,7 +12,7 @@ from arena.store import breaker
 from arena.store.engine import begin
 from arena.store.spend import Usage, record_spend
 from arena.store.tables import Answer, Battle, Turn, utcnow
-from arena.upstream.client import CallParams
+from arena.upstream.client import CallParams, Message
 from arena.upstream.tokens import estimate_messages, estimate_tokens
 
 
@@ -23,7 +23,7 @@ class SideState:
     answer_id: int
     endpoint_id: int
     params: CallParams
-    messages: list[dict[str, str]]
+    messages: list[Message]
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
     status: str = "streaming"

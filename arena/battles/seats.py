@@ -11,6 +11,7 @@ from arena.battles.store import seat_replacement
 from arena.store.endpoints import drawable_endpoints
 from arena.store.engine import session_scope
 from arena.store.tables import Answer, Battle, Endpoint
+from arena.upstream.client import has_images
 
 
 def replace_seat(ctx: RunContext, battle_id: str, side: str, st: SideState) -> bool:
@@ -20,7 +21,13 @@ def replace_seat(ctx: RunContext, battle_id: str, side: str, st: SideState) -> b
         assert battle is not None
         st.tried.add(st.endpoint_id)
         exclude = st.tried | {battle.model_a_id, battle.model_b_id}
-        candidates = [(e.id, e.weight) for e in drawable_endpoints(session) if e.id]
+        # A conversation with images goes only to another vision model.
+        vision_only = has_images(st.messages)
+        candidates = [
+            (e.id, e.weight)
+            for e in drawable_endpoints(session)
+            if e.id and (e.vision or not vision_only)
+        ]
         new_id = seat_replacement(session, battle_id, side, candidates, exclude, ctx.rng)
         if new_id is None:
             return False

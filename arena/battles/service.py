@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -17,8 +18,10 @@ from arena.battles import store as battles
 from arena.battles import vote as voting
 from arena.battles.runner import TurnRunner
 from arena.battles.starter import BattleStarter
+from arena.battles.uploads import check_upload_budget, checked_images
 from arena.core.errors import BattleError
 from arena.core.rules import BattleRules
+from arena.images.clean import CleanImage
 from arena.upstream.moderation import Moderator
 
 
@@ -76,32 +79,60 @@ def clean_prompt(prompt: str, max_chars: int) -> str:
     return text
 
 
-async def _moderate_prompt(arena: BattleService, prompt: str) -> None:
+async def _moderate_prompt(
+    arena: BattleService, prompt: str, images: Sequence[CleanImage] = ()
+) -> None:
     if arena.moderator is None:
         return
-    verdict = await arena.moderator.verdict([prompt])
+    verdict = await arena.moderator.verdict([prompt], [img.data_uri() for img in images])
     if verdict == "flagged":
         raise BattleError(422, "This prompt was refused by the moderation filter.")
     if not arena.moderator.allows(verdict):
         raise BattleError(424, "The moderation service is unavailable; please try again later.")
 
 
-async def start_battle(arena: BattleService, voter: Voter, prompt: str) -> str:
+async def _images(
+    arena: BattleService, voter: Voter, uris: Sequence[str]
+) -> tuple[CleanImage, ...]:
+    images = await checked_images(uris, arena.rules.images)
+    if images:
+        await asyncio.to_thread(
+            check_upload_budget,
+            arena.engine,
+            voter_id=voter.id,
+            client_ip=voter.ip,
+            images=images,
+            rules=arena.rules.images,
+        )
+    return images
+
+
+async def start_battle(
+    arena: BattleService, voter: Voter, prompt: str, images: Sequence[str] = ()
+) -> str:
     """Draw two models for a new battle and start both answers; returns the battle id.
 
     Both models are asked as soon as they are drawn, and the battle is stored while they think:
     the insert is not on the way to the first token (`BattleStarter`, which batches the starts
-    that arrive together).
+    that arrive together). A prompt with images (data: URIs) draws two vision models.
     """
     text = clean_prompt(prompt, arena.rules.max_prompt_chars)
-    await _moderate_prompt(arena, text)
-    return await arena.starter.start(battles.StartRequest(voter.id, voter.ip, text))
+    clean = await _images(arena, voter, images)
+    await _moderate_prompt(arena, text, clean)
+    return await arena.starter.start(battles.StartRequest(voter.id, voter.ip, text, clean))
 
 
-async def follow_up(arena: BattleService, voter: Voter, battle_id: str, prompt: str) -> int:
+async def follow_up(
+    arena: BattleService,
+    voter: Voter,
+    battle_id: str,
+    prompt: str,
+    images: Sequence[str] = (),
+) -> int:
     """Ask both models a follow-up question; returns the new turn's index."""
     text = clean_prompt(prompt, arena.rules.max_prompt_chars)
-    await _moderate_prompt(arena, text)
+    clean = await _images(arena, voter, images)
+    await _moderate_prompt(arena, text, clean)
     index = await asyncio.to_thread(
         battles.add_turn,
         arena.engine,
@@ -110,6 +141,7 @@ async def follow_up(arena: BattleService, voter: Voter, battle_id: str, prompt: 
         prompt=text,
         max_turns=arena.rules.max_turns,
         claim=True,
+        images=clean,
     )
     await arena.runner.start_stored(battle_id)
     return index

@@ -88,7 +88,7 @@ class BattleStarter:
             if isinstance(draw, BattleError):
                 _fail(future, draw)
                 continue
-            run = self.runner.start(draw, request.voter_id, request.prompt)
+            run = self.runner.start(draw, request.voter_id, request.prompt, request.images)
             started.append((request, future, draw, run))
             self._pending.update(_keys(request))
         if started:

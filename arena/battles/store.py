@@ -17,12 +17,15 @@ from typing import Literal
 from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
 
+from arena.battles.vision import NO_MODELS, NO_VISION, require_vision
 from arena.core.errors import BattleError as BattleError
 from arena.core.rules import Limits, SamplingRules
+from arena.images.clean import CleanImage
 from arena.matchmaking.pairing import PairingCache, matchmaking_inputs
 from arena.matchmaking.policy import NotEnoughModels, draw_battle_pair, draw_replacement
 from arena.store.endpoints import drawable_endpoints
 from arena.store.engine import session_scope
+from arena.store.images import save_images
 from arena.store.tables import Answer, Battle, Endpoint, Turn, utcnow
 from arena.votes.limits import Usage
 
@@ -51,6 +54,7 @@ class StartRequest:
     voter_id: str
     client_ip: str | None
     prompt: str
+    images: tuple[CleanImage, ...] = ()  # checked and normalised: a vision battle
 
 
 # Sides and pairs decide what voters see: drawn from the OS, not from a guessable generator.
@@ -89,23 +93,19 @@ def draw_battles(
         endpoints = [e for e in drawable_endpoints(session) if e.id is not None]
         candidates, policy, stats = matchmaking_inputs(session, sampling, endpoints, pairing)
     by_id = {e.id: e for e in endpoints}
+    # A prompt with images is answered by vision models only, never silently by text models.
+    vision = [c for c in candidates if by_id[c.id].vision]
     draws: list[Draw | BattleError] = []
     for request in requests:
         try:
             if usage is not None:
                 usage.check(request.voter_id, request.client_ip)
-            a, b = draw_battle_pair(candidates, policy, rng, stats)
+            a, b = draw_battle_pair(vision if request.images else candidates, policy, rng, stats)
         except BattleError as refused:
             draws.append(refused)
             continue
         except NotEnoughModels:
-            draws.append(
-                BattleError(
-                    409,
-                    "The arena needs at least two enabled models to start a battle; "
-                    "an admin can add or enable them at /admin or with `arena models add`.",
-                )
-            )
+            draws.append(BattleError(409, NO_VISION if request.images else NO_MODELS))
             continue
         if usage is not None:
             usage.count(request.voter_id, request.client_ip)
@@ -141,7 +141,7 @@ def store_battles(engine: Engine, started: Sequence[tuple[Draw, StartRequest]]) 
                 for draw, request in started
             ],
         )
-        return _add_turns(
+        stored = _add_turns(
             session,
             [
                 NewTurn(draw.battle_id, _models(draw), 0, request.prompt)
@@ -149,6 +149,11 @@ def store_battles(engine: Engine, started: Sequence[tuple[Draw, StartRequest]]) 
             ],
             claim=True,
         )
+        save_images(
+            session,
+            [(turn_id, r.images) for (turn_id, _), (_, r) in zip(stored, started, strict=True)],
+        )
+        return stored
 
 
 def _models(draw: Draw) -> tuple[int, int]:
@@ -213,8 +218,9 @@ def add_turn(
     prompt: str,
     max_turns: int,
     claim: bool = False,
+    images: Sequence[CleanImage] = (),
 ) -> int:
-    """Store a follow-up prompt for both sides; returns the new turn's index."""
+    """Store a follow-up prompt (and its images) for both sides; returns the new turn's index."""
     with session_scope(engine) as session:
         battle = owned_battle(session, battle_id, voter_id)
         if battle.status == "voted":
@@ -232,7 +238,12 @@ def add_turn(
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             raise BattleError(409, "Both answers must finish before a follow-up question.")
         models = (battle.model_a_id, battle.model_b_id)
-        _add_turns(session, [NewTurn(battle_id, models, count, prompt)], claim=claim)
+        if images:
+            require_vision(session, models)
+        [(turn_id, _)] = _add_turns(
+            session, [NewTurn(battle_id, models, count, prompt)], claim=claim
+        )
+        save_images(session, [(turn_id, images)])
         return count
 
 

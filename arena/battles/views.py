@@ -10,7 +10,9 @@ from sqlmodel import Session, col, select
 
 from arena.battles.costs import SideFigures, side_figures
 from arena.battles.store import SIDES, owned_battle
+from arena.core.errors import BattleError
 from arena.store.engine import session_scope
+from arena.store.images import battle_image, turn_image_counts
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote
 
 
@@ -34,6 +36,7 @@ class TurnView:
     status: str
     a: SideView
     b: SideView
+    images: int = 0  # how many images the prompt carried (served at /battles/{id}/images/…)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class BattleView:
     leaked: bool
     # Only once voted: time, tokens and cost would give the models away.
     figures: dict[str, SideFigures] | None = None
+    accepts_images: bool = False  # both models see images, so a follow-up may carry some
 
     def public(self) -> dict[str, Any]:
         """The contract's JSON shape of `GET /api/battles/{id}`."""
@@ -59,6 +63,7 @@ class BattleView:
             "turns": [
                 {
                     "prompt": t.prompt,
+                    "images": t.images,
                     **{
                         s: {"content": v.content, "reasoning": v.reasoning, "error": v.error}
                         for s, v in (("a", t.a), ("b", t.b))
@@ -88,21 +93,14 @@ def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
             select(Answer).where(col(Answer.turn_id).in_([t.id for t in turns]))
         ).all()
         by_turn = {(a.turn_id, a.side): a for a in answers}
+        images = turn_image_counts(session, (t.id for t in turns if t.id is not None))
         views = [
             TurnView(
                 t.index,
                 t.prompt,
                 t.status,
-                *(
-                    SideView(
-                        ans.content,
-                        ans.reasoning,
-                        ans.error,
-                        ans.status,
-                        ans.finish_reason == "stopped",
-                    )
-                    for ans in (by_turn[(t.id, s)] for s in SIDES)  # type: ignore[index]
-                ),
+                *_sides(by_turn, t.id or 0),
+                images=images.get(t.id or 0, 0),
             )
             for t in turns
         ]
@@ -120,7 +118,16 @@ def battle_view(engine: Engine, *, battle_id: str, voter_id: str) -> BattleView:
             winner=vote.winner if vote else None,
             leaked=bool(vote and vote.leaked),
             figures=figures,
+            accepts_images=_both_vision(session, battle),
         )
+
+
+def _sides(by_turn: dict[tuple[int, str], Answer], turn_id: int) -> tuple[SideView, SideView]:
+    a, b = (
+        SideView(ans.content, ans.reasoning, ans.error, ans.status, ans.finish_reason == "stopped")
+        for ans in (by_turn[(turn_id, s)] for s in SIDES)
+    )
+    return a, b
 
 
 def _agreed_status(battle: str, last_turn: str | None) -> str:
@@ -138,8 +145,48 @@ def _agreed_status(battle: str, last_turn: str | None) -> str:
     return battle
 
 
+def _both_vision(session: Session, battle: Battle) -> bool:
+    ids = {battle.model_a_id, battle.model_b_id}
+    found = session.exec(select(Endpoint.vision).where(col(Endpoint.id).in_(ids))).all()
+    return len(found) == len(ids) and all(found)
+
+
+def accepts_images(engine: Engine, battle_id: str) -> bool:
+    """Whether both models of a battle see images (a follow-up may then carry some)."""
+    with session_scope(engine) as session:
+        battle = session.get(Battle, battle_id)
+        return battle is not None and _both_vision(session, battle)
+
+
 def _names(session: Session, battle: Battle) -> tuple[str, str]:
     a = session.get(Endpoint, battle.model_a_id)
     b = session.get(Endpoint, battle.model_b_id)
     assert a is not None and b is not None
     return a.name, b.name
+
+
+def voter_image(
+    engine: Engine, *, battle_id: str, voter_id: str | None, turn: int, position: int
+) -> tuple[str, bytes]:
+    """One image of a battle as (mime, bytes): for its voter, or for an admin (`voter_id` None).
+    404 when there is no such image (or retention deleted it), 403 for anybody else's battle."""
+    with session_scope(engine) as session:
+        if voter_id is not None:
+            owned_battle(session, battle_id, voter_id)
+        found = battle_image(session, battle_id, turn, position)
+    if found is None:
+        raise BattleError(404, "No such image (it may have been deleted after its retention).")
+    return found
+
+
+def battle_image_urls(engine: Engine, battle_id: str, *, prefix: str = "") -> list[list[str]]:
+    """The URLs of each turn's images, turn by turn (no ownership check: the caller's job)."""
+    with session_scope(engine) as session:
+        turns = session.exec(
+            select(Turn.id, Turn.index).where(Turn.battle_id == battle_id).order_by(col(Turn.index))
+        ).all()
+        counts = turn_image_counts(session, (t for t, _ in turns if t is not None))
+    return [
+        [f"{prefix}/battles/{battle_id}/images/{index}/{p}" for p in range(counts.get(t or 0, 0))]
+        for t, index in turns
+    ]

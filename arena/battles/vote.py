@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from arena.battles.costs import SideFigures, side_figures
 from arena.battles.store import SIDES, WINNERS, owned_battle
+from arena.battles.vision import battle_modality
 from arena.core.errors import BattleError
 from arena.core.rules import Limits
 from arena.store.engine import session_scope
@@ -129,6 +130,7 @@ def cast_vote(
                 category_bits=bits,
                 style=style_vector(sides["a"], sides["b"]),
                 prompt_hash=first_hash,
+                modality=battle_modality(session, battle_id),
             )
         )
         bump_votes_version(session)

@@ -24,7 +24,7 @@ def export(args: argparse.Namespace) -> int:
         settings = load_settings()
         with database(settings, read_only=True) as engine:
             # Voter ids are hashed with the server's secret, as in the admin's export.
-            n = export_battles(engine, out, secret=secret(engine, settings))
+            n = export_battles(engine, out, secret=secret(engine, settings), images=args.images)
     finally:
         if args.out:
             out.close()
@@ -55,6 +55,9 @@ def register(sub: Any) -> None:
     bsub = battles.add_subparsers(dest="battles_command", required=True)
     p = bsub.add_parser("export", help="write every voted battle as JSON Lines")
     p.add_argument("--out", help="file to write (default: standard output)")
+    p.add_argument(
+        "--images", action="store_true", help="carry vision battles' images as data: URIs"
+    )
     p.set_defaults(func=export)
     p = bsub.add_parser("import", help="import a battle file (JSON Lines or a JSON array)")
     p.add_argument("file")

@@ -39,6 +39,7 @@ def _file_battles(args: argparse.Namespace, category: str | None) -> Battles:
         anony_only=not args.all,
         category=category,
         style_from_conversations=args.style_control,
+        modality=args.modality,
     )
     for no, reason in report.rejected[:MAX_REJECTED_SHOWN]:
         print(f"{args.battles}:{no}: rejected: {reason}", file=sys.stderr)
@@ -67,7 +68,9 @@ def _arena_battles(
     from arena.votes.speed import AnswerCache, board_figures
 
     settings = load_settings()
-    opts = LeaderboardOptions(style_control=args.style_control, category=category)
+    opts = LeaderboardOptions(
+        style_control=args.style_control, category=category, modality=args.modality
+    )
     with database(settings, read_only=True) as engine:
         battles, left_out, kept = load_votes_with_ids(
             engine, opts, ranking_config(settings).hygiene
@@ -154,5 +157,11 @@ def register(sub: Any) -> None:
     p.add_argument("--reweight", action="store_true", help="weight battles by 1 / pair frequency")
     p.add_argument("--ties", choices=["half", "drop"], help="count ties half a win, or drop them")
     p.add_argument("--flip", metavar="A,B", help="print how many votes keep A and B in order")
+    p.add_argument(
+        "--modality",
+        choices=["text", "vision"],
+        default="text",
+        help="the text board (battles without images, the default) or the vision board",
+    )
     p.add_argument("--all", action="store_true", help="count non-anonymous battles too (files)")
     p.set_defaults(func=leaderboard)

@@ -42,7 +42,7 @@ def _list(args: argparse.Namespace) -> int:
         )
         print(
             f"{i['name']:<{width}}  {state:<9} w={i['weight']:<5g} {i['model']} @ {i['base_url']}"
-            f"  [{key_text}]"
+            f"  [{key_text}]" + ("  vision" if i.get("vision") else "")
         )
     return 0
 
@@ -207,6 +207,12 @@ def _endpoint_options(p: argparse.ArgumentParser, *, adding: bool) -> None:
     )
     p.add_argument(
         "--daily-budget", dest="daily_budget", type=float, help="spend per UTC day, then not drawn"
+    )
+    p.add_argument(
+        "--vision",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the model takes images: drawn for prompts with images",
     )
     if adding:
         # The parser needs the presets' keys for `choices`; presets.py is plain data (dataclasses

@@ -57,6 +57,18 @@ class SamplingRules:
 
 
 @dataclass(frozen=True)
+class ImageRules:
+    """What images a voter may attach to a turn, and how they are normalised."""
+
+    max_per_turn: int = 4
+    max_bytes: int = 5 * 1024 * 1024  # decoded bytes of one image as sent
+    max_pixels: int = 50_000_000  # width x height before decoding (decompression bombs)
+    max_side: int = 2048  # longer side after normalising (0 = keep the size)
+    upload_bytes_per_voter_per_hour: int = 200 * 1024 * 1024  # 0 = no limit
+    upload_bytes_per_ip_per_hour: int = 1024 * 1024 * 1024  # 0 = no limit
+
+
+@dataclass(frozen=True)
 class BattleRules:
     """What a voter may send and how a vote counts."""
 
@@ -67,6 +79,7 @@ class BattleRules:
     # Categories: the rules' hard-prompt threshold, and the LLM tagger's endpoint (if any).
     hard_prompt_rules_threshold: int = 4
     category_tagger: str | None = None
+    images: ImageRules = field(default_factory=ImageRules)
 
 
 @dataclass(frozen=True)

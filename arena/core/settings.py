@@ -17,6 +17,7 @@ from arena.core.rules import (
     BattleRules,
     EndpointRules,
     GenerationRules,
+    ImageRules,
     Limits,
     ModerationConfig,
     SamplingRules,
@@ -130,6 +131,21 @@ class Settings(BaseSettings):
     # The largest request body any route reads (413 beyond); prompts are far smaller.
     max_request_bytes: int = Field(2 * 1024 * 1024, ge=1024)
 
+    # Images in prompts (vision battles): how many a turn may carry, how large each may be
+    # decoded, the pixel count refused before decoding (decompression bombs), and the longer
+    # side they are scaled down to (0 = keep). Routes that take images read bodies up to
+    # `max_image_request_bytes` instead of `max_request_bytes` (4 x 5 MiB in base64 is ~27 MiB).
+    max_images_per_turn: int = Field(4, ge=0, le=16)
+    max_image_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    max_image_pixels: int = Field(50_000_000, ge=1)
+    image_max_side: int = Field(2048, ge=0)
+    max_image_request_bytes: int = Field(28 * 1024 * 1024, ge=1024)
+    # Image bytes a voter (cookie) or a client IP may upload per hour (0 = no limit); 429 beyond.
+    image_bytes_per_voter_per_hour: int = Field(200 * 1024 * 1024, ge=0)
+    image_bytes_per_ip_per_hour: int = Field(1024 * 1024 * 1024, ge=0)
+    # Days an image is kept after the battle that used it last; 0 keeps images for ever.
+    image_retention_days: int = Field(0, ge=0)
+
     @field_validator("admin_token")
     @classmethod
     def _admin_token_length(cls, value: SecretStr | None) -> SecretStr | None:
@@ -216,6 +232,18 @@ class Settings(BaseSettings):
         )
 
     @property
+    def image_rules(self) -> ImageRules:
+        """What images a voter may attach, and how they are normalised."""
+        return ImageRules(
+            max_per_turn=self.max_images_per_turn,
+            max_bytes=self.max_image_bytes,
+            max_pixels=self.max_image_pixels,
+            max_side=self.image_max_side,
+            upload_bytes_per_voter_per_hour=self.image_bytes_per_voter_per_hour,
+            upload_bytes_per_ip_per_hour=self.image_bytes_per_ip_per_hour,
+        )
+
+    @property
     def battle_rules(self) -> BattleRules:
         """What a voter may send and how a vote counts."""
         return BattleRules(
@@ -225,6 +253,7 @@ class Settings(BaseSettings):
             limits=self.limits,
             hard_prompt_rules_threshold=self.hard_prompt_rules_threshold,
             category_tagger=self.category_tagger,
+            images=self.image_rules,
         )
 
     @property

@@ -157,6 +157,7 @@ class EndpointCreate(SQLModel):
     input_price: float | None = Field(default=None, ge=0, description=PRICE_HELP)
     output_price: float | None = Field(default=None, ge=0, description=PRICE_HELP)
     daily_budget: float | None = Field(default=None, gt=0, description=BUDGET_HELP)
+    vision: bool = False
 
     @field_validator("base_url")
     @classmethod
@@ -210,6 +211,7 @@ class EndpointUpdate(SQLModel):
     input_price: float | None = Field(default=None, ge=0, description=PRICE_HELP)
     output_price: float | None = Field(default=None, ge=0, description=PRICE_HELP)
     daily_budget: float | None = Field(default=None, gt=0, description=BUDGET_HELP)
+    vision: bool | None = None
 
     @field_validator("base_url")
     @classmethod

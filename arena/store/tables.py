@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -37,6 +37,8 @@ class EndpointBase(SQLModel):
     input_price: float | None = None
     output_price: float | None = None
     daily_budget: float | None = None
+    # Accepts OpenAI-style image parts: battles with images draw only from these.
+    vision: bool = False
 
 
 class Endpoint(EndpointBase, table=True):
@@ -146,6 +148,8 @@ class Vote(SQLModel, table=True):
     style: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # A hash of the first prompt, to cap repeats of the same prompt at ranking time.
     prompt_hash: str | None = Field(default=None, max_length=64, index=True)
+    # "vision" when a turn of the battle carried images, else "text": separate leaderboards.
+    modality: str = Field(default="text", max_length=8, index=True)
     created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
@@ -215,3 +219,29 @@ class RatingSnapshot(SQLModel, table=True):
     # {model: [rating, ci_lower, ci_upper, rank, battles, preliminary]}
     ratings: str = Field(sa_column=Column(Text, nullable=False))
     taken_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Image(SQLModel, table=True):
+    """An image a voter attached, normalised (no metadata), stored once per content."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    mime: str = Field(max_length=20)  # image/png | image/jpeg
+    width: int
+    height: int
+    size: int  # len(data)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class TurnImage(SQLModel, table=True):
+    """An image of a turn's prompt, in the order the voter attached them.
+
+    No foreign key to `image`: retention may delete an image, and the battle keeps its hash.
+    """
+
+    turn_id: int = Field(foreign_key="turn.id", primary_key=True)
+    position: int = Field(primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    # Bytes the voter uploaded for it (counted in the hourly upload limits).
+    upload_bytes: int = 0
+    created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)

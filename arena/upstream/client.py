@@ -3,6 +3,7 @@ the pieces (`Delta`, `Finish`) an answer comes back in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -41,11 +42,26 @@ def make_client(base_url: str, api_key: str, timeouts: Timeouts) -> AsyncOpenAI:
     )
 
 
+# A user turn's content: plain text, or text and images as OpenAI-style content parts.
+UserContent = str | list[dict[str, Any]]
+Message = dict[str, Any]
+
+
+def user_content(text: str, image_urls: Sequence[str] = ()) -> UserContent:
+    """A user turn as sent: the text alone, or a text part followed by one part per image."""
+    if not image_urls:
+        return text
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    parts.extend({"type": "image_url", "image_url": {"url": url}} for url in image_urls)
+    return parts
+
+
 def build_messages(
-    system_prompt: str | None, history: list[tuple[str, str]], prompt: str
-) -> list[dict[str, str]]:
-    """The conversation to send: system prompt, earlier (prompt, answer) pairs, the new prompt."""
-    messages: list[dict[str, str]] = []
+    system_prompt: str | None, history: Sequence[tuple[UserContent, str]], prompt: UserContent
+) -> list[Message]:
+    """The conversation to send: system prompt, earlier (prompt, answer) pairs, the new prompt.
+    A prompt with images is a list of content parts (`user_content`), on every later turn too."""
+    messages: list[Message] = []
     if system_prompt:
         messages.append({"role": "system", "content": system_prompt})
     for user, assistant in history:
@@ -53,6 +69,11 @@ def build_messages(
         messages.append({"role": "assistant", "content": assistant})
     messages.append({"role": "user", "content": prompt})
     return messages
+
+
+def has_images(messages: Sequence[Message]) -> bool:
+    """Whether a conversation carries an image part (then only vision models may answer it)."""
+    return any(isinstance(m.get("content"), list) for m in messages)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import openai
 
@@ -26,13 +27,19 @@ class Moderator:
             base_url=config.base_url, api_key=key, max_retries=1, timeout=config.timeout
         )
 
-    async def verdict(self, texts: list[str]) -> Verdict:
-        """Whether any of the texts is flagged, or the service could not say."""
+    async def verdict(self, texts: list[str], images: Sequence[str] = ()) -> Verdict:
+        """Whether any of the texts (or images, as data: URIs) is flagged, or the service
+        could not say. Images go as multi-modal input, as omni-moderation models take them."""
         texts = [t for t in texts if t.strip()]
-        if not texts:
+        if not texts and not images:
             return "ok"
+        payload: Any = texts
+        if images:
+            payload = [{"type": "text", "text": t} for t in texts] + [
+                {"type": "image_url", "image_url": {"url": url}} for url in images
+            ]
         try:
-            result = await self.client.moderations.create(model=self.config.model, input=texts)
+            result = await self.client.moderations.create(model=self.config.model, input=payload)
         except (openai.APIError, ValueError) as exc:
             log.warning("moderation endpoint failed: %s", exc)
             return "unavailable"

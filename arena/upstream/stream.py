@@ -18,7 +18,7 @@ import openai
 from openai import AsyncOpenAI
 
 from arena.core.rules import Timeouts
-from arena.upstream.client import CallParams, Delta, Finish
+from arena.upstream.client import CallParams, Delta, Finish, Message
 from arena.upstream.eventstream import sse_json
 from arena.upstream.failures import UpstreamError, classify, timed_out
 from arena.upstream.guard import guarded
@@ -33,7 +33,7 @@ MAX_IDLE_CHUNKS = 2000
 def stream_answer(
     client: AsyncOpenAI,
     params: CallParams,
-    messages: list[dict[str, str]],
+    messages: list[Message],
     timeouts: Timeouts,
     *,
     max_chars: int | None = None,
@@ -46,7 +46,7 @@ def stream_answer(
 
 
 async def _stream(
-    client: AsyncOpenAI, params: CallParams, messages: list[dict[str, str]], timeouts: Timeouts
+    client: AsyncOpenAI, params: CallParams, messages: list[Message], timeouts: Timeouts
 ) -> AsyncIterator[Delta | Finish]:
     """The pieces of one answer as the upstream sent them."""
     body: dict[str, Any] = {

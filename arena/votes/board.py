@@ -50,13 +50,15 @@ class LeaderboardOptions:
     ci: Literal["sandwich", "bootstrap"] = "sandwich"
     reweight: bool = False
     ties: Literal["half", "drop"] = "half"
+    modality: Literal["text", "vision"] = "text"
 
     def key(self) -> str:
-        """The cache key of these options (the default options keep their older key)."""
+        """The cache key of these options (the default options keep their older key, so entries
+        computed before an option existed stay valid)."""
         key = f"bt|{self.ci}|style={int(self.style_control)}|cat={self.category or ''}"
-        return (
-            key + ("|rw=1" if self.reweight else "") + ("|ties=drop" if self.ties == "drop" else "")
-        )
+        key += "|rw=1" if self.reweight else ""
+        key += "|ties=drop" if self.ties == "drop" else ""
+        return key if self.modality == "text" else f"{key}|mod={self.modality}"
 
     @classmethod
     def from_key(cls, key: str) -> LeaderboardOptions:
@@ -69,6 +71,7 @@ class LeaderboardOptions:
             ci,  # type: ignore[arg-type]
             reweight=extra.get("rw") == "1",
             ties="drop" if extra.get("ties") == "drop" else "half",
+            modality=extra.get("mod", "text"),  # type: ignore[arg-type]
         )
 
 
@@ -128,6 +131,8 @@ def load_votes_with_ids(
     mask = valid.copy()
     if opts.category:
         mask &= (snap.categories & CATEGORY_BIT.get(opts.category, 0)) != 0
+    if snap.vision is not None:
+        mask &= snap.vision if opts.modality == "vision" else ~snap.vision
     votes = VoteColumns(
         v.a[mask], v.b[mask], v.outcome[mask], v.voter[mask], v.ip[mask], v.prompt[mask]
     )
@@ -167,6 +172,7 @@ def compute_payload(
     lb = dataclasses.replace(lb, category=opts.category)
     data = to_json_dict(lb)
     data["flip_audit"] = top_flip_audit(battles, lb, opts.style_control)
+    data["modality"] = opts.modality
     with session_scope(engine) as session:
         endpoints = {e.name: e for e in session.exec(select(Endpoint)).all()}
     figures = board_figures(engine, cache.answers, kept, endpoints.values())

@@ -37,6 +37,7 @@ class Snapshot:
     style: NDArray[np.float64]  # (n, 2, 4); NaN where a vote has no style features
     categories: NDArray[np.int64]  # Vote.category_bits (arena/votes/category_bits.py)
     ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    vision: NDArray[np.bool_] | None = None  # the battle carried images (its own leaderboard)
 
 
 @dataclass
@@ -133,6 +134,7 @@ class VoteCache:
             "prompt": np.fromiter((self._code("prompt", r[6]) for r in rows), np.int64, n),
             "style": style,
             "categories": np.fromiter((int(r[8] or 0) for r in rows), np.int64, n),
+            "vision": np.fromiter((r[9] == "vision" for r in rows), np.bool_, n),
         }
 
     def _join(self) -> Snapshot:
@@ -140,7 +142,7 @@ class VoteCache:
             self.chunks = [{k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]}]
         c = self.chunks[0] if self.chunks else self._encode([])
         votes = VoteColumns(c["a"], c["b"], c["outcome"], c["voter"], c["ip"], c["prompt"])
-        return Snapshot(votes, c["style"], c["categories"], c["id"])
+        return Snapshot(votes, c["style"], c["categories"], c["id"], c["vision"])
 
 
 def _tags_version(conn: Any) -> int:
@@ -159,4 +161,5 @@ def _columns() -> Any:
         col(Vote.prompt_hash),
         col(Vote.style),
         col(Vote.category_bits),
+        col(Vote.modality),
     )

@@ -46,7 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trusted_headers=settings.trusted_proxy_headers,
     )
     # Inside the security headers (so a 413 carries them), outside everything that reads a body.
-    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_request_bytes,
+        image_limit=settings.max_image_request_bytes,
+    )
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     handlers.install(app)

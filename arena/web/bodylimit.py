@@ -8,6 +8,7 @@ so no route (nor FastAPI's body parsing) ever buffers more than `max_request_byt
 from __future__ import annotations
 
 import json
+import re
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,20 +27,34 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, too_large_message(limit))
 
 
-class BodyLimit:
-    """Refuses request bodies larger than `limit` bytes with 413."""
+# The routes that take images (a prompt's data: URIs): POST /battles, /battles/{id}/turns,
+# and the same under /api. Only these read bodies past `limit`, up to `image_limit`.
+IMAGE_ROUTES = re.compile(r"^(/api)?/battles(/[^/]+/turns)?/?$")
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+
+class BodyLimit:
+    """Refuses request bodies larger than `limit` bytes (`image_limit` on the routes that take
+    images) with 413."""
+
+    def __init__(self, app: ASGIApp, limit: int, image_limit: int | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.base_limit = limit
+        self.image_limit = max(limit, image_limit or limit)
+
+    def limit_for(self, scope: Scope) -> int:
+        """The body limit of this request's route."""
+        if scope.get("method") == "POST" and IMAGE_ROUTES.match(str(scope.get("path", ""))):
+            return self.image_limit
+        return self.base_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope)
         declared = _content_length(scope)
-        if declared is not None and declared > self.limit:
-            await self._refuse(send)
+        if declared is not None and declared > limit:
+            await self._refuse(send, limit)
             return
         seen = 0
         started = False
@@ -49,8 +64,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge(self.limit)
+                if seen > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracked_send(message: Message) -> None:
@@ -65,10 +80,10 @@ class BodyLimit:
             # Read outside a route (a middleware or a mount): answer here if nothing was sent.
             if started:
                 raise
-            await self._refuse(send)
+            await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"detail": too_large_message(self.limit)}).encode()
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = json.dumps({"detail": too_large_message(limit)}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -9,6 +9,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 
 from fastapi import FastAPI
@@ -24,6 +25,7 @@ from arena.matchmaking.checks import check_weights
 from arena.matchmaking.pairing import PairingCache
 from arena.store.endpoints import read_models_file, seed_endpoints
 from arena.store.engine import make_engine, migrate, startup_lock
+from arena.store.images import purge_periodically
 from arena.store.keys import KeyCipher, make_decrypt
 from arena.store.secret import shared_secret
 from arena.upstream.moderation import Moderator
@@ -93,6 +95,15 @@ def lifespan_for(settings: Settings) -> object:
             )
         )
         tagger = start_tagger(engine, settings, make_decrypt(secret))
+        retention = None
+        if settings.image_retention_days:
+            retention = asyncio.create_task(
+                purge_periodically(
+                    engine,
+                    older_than=timedelta(days=settings.image_retention_days),
+                    every=86_400,
+                )
+            )
         try:
             # What was built so far lives as long as the process: keep it out of the
             # collector's full passes, which otherwise walk all of it in the middle of requests.
@@ -103,6 +114,8 @@ def lifespan_for(settings: Settings) -> object:
             refresher.cancel()
             if tagger is not None:
                 await tagger.stop()
+            if retention is not None:
+                retention.cancel()
             await starter.shutdown()
             await runner.shutdown()
             if moderator is not None:

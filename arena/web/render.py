@@ -21,6 +21,8 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
     ctx.setdefault("scripts", script_tags(state.settings.htmx_source))
     ctx.setdefault("csrf", state.signer.csrf_token(request.state.voter_id))
     ctx.setdefault("md", render_markdown)
+    ctx.setdefault("max_images", state.settings.max_images_per_turn)
+    ctx.setdefault("max_image_bytes", state.settings.max_image_bytes)
     response: HTMLResponse = state.templates.TemplateResponse(
         request, name, ctx, status_code=status
     )

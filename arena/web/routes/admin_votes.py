@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from arena.admin import AdminError, review, vote_service
 from arena.admin.export import export_lines
+from arena.battles import views
+from arena.core.errors import BattleError
 from arena.web.admin_deps import ADMIN_CSRF, AdminKeysDep
 from arena.web.admin_deps import PageAdminDep as AdminDep
 from arena.web.admin_render import admin_router, back, page
@@ -152,3 +154,22 @@ async def export(
         media_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="battles.jsonl"'},
     )
+
+
+@router.get("/battles/{battle_id}/images/{turn}/{position}")
+async def battle_image(
+    battle_id: str, turn: int, position: int, engine: EngineDep, _: AdminDep
+) -> Response:
+    """An image of any battle, for the admin's vote review."""
+    try:
+        mime, data = await asyncio.to_thread(
+            views.voter_image,
+            engine,
+            battle_id=battle_id,
+            voter_id=None,
+            turn=turn,
+            position=position,
+        )
+    except BattleError as exc:
+        return Response(exc.detail, status_code=exc.status, media_type="text/plain")
+    return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=3600"})

@@ -45,6 +45,12 @@ class PromptIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     prompt: str = Field(description="The voter's message; not empty, at most max_prompt_chars.")
+    images: list[str] = Field(
+        default_factory=list,
+        description="Images for both models, each a data:image/png|jpeg|webp|gif;base64,… URI; "
+        "at most max_images_per_turn, each at most max_image_bytes decoded. A battle with "
+        "images draws two vision models.",
+    )
 
 
 class VoteIn(BaseModel):
@@ -55,13 +61,16 @@ class VoteIn(BaseModel):
 
 
 @router.post(
-    "/battles", status_code=201, dependencies=JSON_ONLY, responses=errors(*BODY, 409, 424, 429)
+    "/battles",
+    status_code=201,
+    dependencies=JSON_ONLY,
+    responses=errors(*BODY, 409, 424, 429),
 )
 async def create_battle(
     body: PromptIn, arena: BattlesDep, voter: VoterIdentityDep
 ) -> dict[str, Any]:
     """Start a battle between two anonymous models; stream it from `stream_url`."""
-    battle_id = await actions.start_battle(arena, voter, body.prompt)
+    battle_id = await actions.start_battle(arena, voter, body.prompt, body.images)
     return {
         "battle_id": battle_id,
         "status": "streaming",
@@ -102,7 +111,7 @@ async def add_turn(
     battle_id: str, body: PromptIn, arena: BattlesDep, voter: VoterIdentityDep
 ) -> dict[str, Any]:
     """Ask both models a follow-up question (each gets its own conversation so far)."""
-    index = await actions.follow_up(arena, voter, battle_id, body.prompt)
+    index = await actions.follow_up(arena, voter, battle_id, body.prompt, body.images)
     return {
         "battle_id": battle_id,
         "turn": index,

@@ -30,12 +30,16 @@ ASCENDING_FIRST = frozenset(
 Format = Literal["json", "csv", "markdown"]
 
 
+Modality = Literal["text", "vision"]
+
+
 def options(
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
     ci: Literal["sandwich", "bootstrap"] = "sandwich",
     reweight: bool = False,
     ties: Literal["half", "drop"] = "half",
+    modality: Modality = "text",
 ) -> LeaderboardOptions:
     """Leaderboard options from the query string (no category, "" or "all" mean all battles)."""
     if category in ("", "all"):
@@ -45,7 +49,12 @@ def options(
             422, f"Unknown category {category!r}; use one of {', '.join(CATEGORIES)}."
         )
     return LeaderboardOptions(
-        style_control=style_control, category=category, ci=ci, reweight=reweight, ties=ties
+        style_control=style_control,
+        category=category,
+        ci=ci,
+        reweight=reweight,
+        ties=ties,
+        modality=modality,
     )
 
 
@@ -105,11 +114,13 @@ async def api_leaderboard(
     reweight: bool = False,
     ties: Literal["half", "drop"] | None = None,
     format: Format = "json",
+    modality: Modality = "text",
 ) -> Response:
     """The leaderboard as the contract's JSON (or CSV / Markdown with `format`).
 
-    `reweight` weights battles by inverse pair frequency; `ties` overrides the arena's setting."""
-    opts = options(style_control, category, ci, reweight, ties or settings.ties)
+    `reweight` weights battles by inverse pair frequency; `ties` overrides the arena's setting;
+    `modality` picks the text board (battles without images) or the vision board (battles with)."""
+    opts = options(style_control, category, ci, reweight, ties or settings.ties, modality)
     payload = await _payload(request, opts)
     return _export(payload["leaderboard"], format, None)
 
@@ -122,9 +133,12 @@ async def download(
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
     reweight: bool = False,
+    modality: Modality = "text",
 ) -> Response:
     """The leaderboard as a file to download."""
-    opts = options(style_control, category, reweight=reweight, ties=settings.ties)
+    opts = options(
+        style_control, category, reweight=reweight, ties=settings.ties, modality=modality
+    )
     payload = await _payload(request, opts)
     fmt: Format = {"csv": "csv", "json": "json", "md": "markdown"}[ext]  # type: ignore[assignment]
     return _export(payload["leaderboard"], fmt, f"leaderboard.{ext}")
@@ -141,9 +155,12 @@ async def leaderboard_page(
     show: Literal["active", "all"] = "active",
     sort: Annotated[str, Query(max_length=20)] = "rank",
     dir: Literal["asc", "desc"] = "asc",
+    modality: Modality = "text",
 ) -> HTMLResponse:
     """The leaderboard page (the board alone for htmx requests)."""
-    opts = options(style_control, category, reweight=reweight, ties=settings.ties)
+    opts = options(
+        style_control, category, reweight=reweight, ties=settings.ties, modality=modality
+    )
     payload = await _payload(request, opts)
     data = payload["leaderboard"]
     models = [m for m in data["models"] if show == "all" or m.get("status") in LISTED_STATUSES]

@@ -33,25 +33,40 @@ from arena.web.state import arena_state
 router = APIRouter(include_in_schema=False)
 
 
-def _models_ready(engine: Any) -> bool:
+def _models_ready(engine: Any) -> tuple[bool, bool]:
+    """Whether two models, and two vision models, can be drawn."""
     with Session(engine) as session:
-        return len(drawable_endpoints(session)) >= 2
+        drawable = drawable_endpoints(session)
+        return len(drawable) >= 2, sum(e.vision for e in drawable) >= 2
 
 
 @router.get("/", response_class=HTMLResponse)
 async def arena_page(request: Request, engine: EngineDep, settings: SettingsDep) -> HTMLResponse:
     """The arena: one prompt, two anonymous answers."""
-    ready = await asyncio.to_thread(_models_ready, engine)
-    return render(request, "arena.html", ready=ready, max_chars=settings.max_prompt_chars)
+    ready, vision_ready = await asyncio.to_thread(_models_ready, engine)
+    return render(
+        request,
+        "arena.html",
+        ready=ready,
+        vision_ready=vision_ready,
+        max_chars=settings.max_prompt_chars,
+    )
+
+
+Images = Annotated[list[str], Form()]  # data: URIs the page's script puts in hidden inputs
 
 
 @router.post("/battles", dependencies=CSRF)
 async def start_battle(
-    request: Request, prompt: Annotated[str, Form()], arena: BattlesDep, voter: VoterIdentityDep
+    request: Request,
+    prompt: Annotated[str, Form()],
+    arena: BattlesDep,
+    voter: VoterIdentityDep,
+    images: Images = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
-    """Start a battle from the prompt form."""
+    """Start a battle from the prompt form (with the images attached to it)."""
     try:
-        battle_id = await actions.start_battle(arena, voter, prompt)
+        battle_id = await actions.start_battle(arena, voter, prompt, images)
         view = await asyncio.to_thread(
             views.battle_view, arena.engine, battle_id=battle_id, voter_id=voter.id
         )
@@ -119,6 +134,7 @@ async def battle_events(
     templates = state.templates
     # The forms that arrive with the end of the turn work without htmx's header too.
     csrf = state.signer.csrf_token(voter)
+    images_ok = await asyncio.to_thread(views.accepts_images, state.engine, battle_id)
 
     def html_frame(ev: Event) -> bytes:
         if isinstance(ev, TextEvent):
@@ -140,7 +156,12 @@ async def battle_events(
             return frame(f"{ev.side}-done", html)
         if isinstance(ev, TurnEnd):
             html = templates.get_template("_controls.html").render(
-                battle_id=battle_id, state=ev.status, csrf=csrf
+                battle_id=battle_id,
+                state=ev.status,
+                csrf=csrf,
+                images_ok=images_ok,
+                max_images=state.settings.max_images_per_turn,
+                max_image_bytes=state.settings.max_image_bytes,
             )
             return frame("end", html)
         return PING
@@ -157,10 +178,11 @@ async def follow_up(
     prompt: Annotated[str, Form()],
     arena: BattlesDep,
     voter: VoterIdentityDep,
+    images: Images = [],  # noqa: B006 (FastAPI copies defaults)
 ) -> Response:
     """Ask both models a follow-up question."""
     try:
-        await actions.follow_up(arena, voter, battle_id, prompt)
+        await actions.follow_up(arena, voter, battle_id, prompt, images)
         view = await asyncio.to_thread(
             views.battle_view, arena.engine, battle_id=battle_id, voter_id=voter.id
         )
@@ -169,6 +191,29 @@ async def follow_up(
     if not is_htmx(request):
         return RedirectResponse(f"/battles/{battle_id}", status_code=303)
     return render(request, "_followup.html", battle=view, turn=view.turns[-1])
+
+
+@router.get("/battles/{battle_id}/images/{turn}/{position}")
+async def battle_image(
+    battle_id: str, turn: int, position: int, engine: EngineDep, voter: VoterDep
+) -> Response:
+    """An image of the voter's own battle (403 for anybody else's; admins have their own)."""
+    try:
+        mime, data = await asyncio.to_thread(
+            views.voter_image,
+            engine,
+            battle_id=battle_id,
+            voter_id=voter,
+            turn=turn,
+            position=position,
+        )
+    except BattleError as exc:
+        return Response(exc.detail, status_code=exc.status, media_type="text/plain")
+    return Response(data, media_type=mime, headers=IMAGE_HEADERS)
+
+
+# Only this voter's browser may keep it; it never changes (stored once per content).
+IMAGE_HEADERS = {"Cache-Control": "private, max-age=86400", "Vary": "Cookie"}
 
 
 @router.post("/battles/{battle_id}/stop", dependencies=CSRF)
@@ -196,4 +241,8 @@ async def vote(
         return error_fragment(request, exc)
     if not is_htmx(request):
         return RedirectResponse(f"/battles/{battle_id}", status_code=303)
-    return render(request, "_reveal.html", result=result, battle_id=battle_id)
+    urls = await asyncio.to_thread(views.battle_image_urls, arena.engine, battle_id)
+    image_urls = [u for turn in urls for u in turn]
+    return render(
+        request, "_reveal.html", result=result, battle_id=battle_id, image_urls=image_urls
+    )

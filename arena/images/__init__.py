@@ -1,0 +1,1 @@
+"""Images in prompts: checking and normalising what voters attach (pure Pillow, no I/O)."""
