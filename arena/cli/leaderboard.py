@@ -60,9 +60,12 @@ def _arena_battles(args: argparse.Namespace) -> Battles:
     from arena.votes.board import LeaderboardOptions, load_votes, ranking_config
 
     settings = load_settings()
-    opts = LeaderboardOptions(style_control=args.style_control, category=args.category)
+    opts = LeaderboardOptions(
+        style_control=args.style_control, category=args.category, votes=args.votes
+    )
+    config = ranking_config(settings)
     with database(settings, read_only=True) as engine:
-        battles, left_out = load_votes(engine, opts, ranking_config(settings).hygiene)
+        battles, left_out = load_votes(engine, opts, config.hygiene, judges=config.judges)
     if any(left_out.values()):
         print(f"left out by vote hygiene: {left_out}", file=sys.stderr)
     return battles
@@ -103,4 +106,10 @@ def register(sub: Any) -> None:
     p.add_argument("--anchor", help="MODEL=RATING: pin one model's rating")
     p.add_argument("--category")
     p.add_argument("--all", action="store_true", help="count non-anonymous battles too (files)")
+    p.add_argument(
+        "--votes",
+        choices=["human", "judges", "all"],
+        default="human",
+        help="people's votes (default), the LLM judges' verdicts, or both (the arena's database)",
+    )
     p.set_defaults(func=leaderboard)

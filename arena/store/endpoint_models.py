@@ -152,6 +152,7 @@ class EndpointCreate(SQLModel):
     organization: str | None = Field(default=None, max_length=200)
     license: str | None = Field(default=None, max_length=200)
     aliases: list[str] = Field(default_factory=list)
+    judge: bool = False
 
     @field_validator("base_url")
     @classmethod
@@ -190,6 +191,7 @@ class EndpointUpdate(SQLModel):
     organization: str | None = Field(default=None, max_length=200)
     license: str | None = Field(default=None, max_length=200)
     aliases: list[str] | None = None
+    judge: bool | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -32,6 +32,8 @@ class EndpointBase(SQLModel):
     organization: str | None = Field(default=None, max_length=200)
     license: str | None = Field(default=None, max_length=200)
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # An LLM judge: compares the two answers of finished battles (arena/judges/).
+    judge: bool = False
 
 
 class Endpoint(EndpointBase, table=True):

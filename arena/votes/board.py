@@ -22,10 +22,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
+from arena.core.judge_rules import JudgeWeights
 from arena.core.settings import Settings
 from arena.store.engine import begin, in_thread, session_scope
 from arena.store.tables import Endpoint, LeaderboardCache, utcnow
 from arena.votes.cache import CATEGORY_BIT, VoteCache
+from arena.votes.combined import with_judges
 from arena.votes.failure_log import log_failure
 from arena.votes.hygiene import HygieneRules, VoteColumns, apply_hygiene
 from arena.votes.version import votes_version
@@ -42,16 +44,20 @@ class LeaderboardOptions:
     style_control: bool = False
     category: str | None = None
     ci: Literal["sandwich", "bootstrap"] = "sandwich"
+    # Whose verdicts: people's (the default), the LLM judges', or both (judges weighted).
+    votes: Literal["human", "judges", "all"] = "human"
 
     def key(self) -> str:
         """The cache key of these options."""
-        return f"bt|{self.ci}|style={int(self.style_control)}|cat={self.category or ''}"
+        key = f"bt|{self.ci}|style={int(self.style_control)}|cat={self.category or ''}"
+        return key if self.votes == "human" else f"{key}|votes={self.votes}"
 
     @classmethod
     def from_key(cls, key: str) -> LeaderboardOptions:
         """The options a cache key stands for."""
-        _, ci, style, cat = key.split("|")
-        return cls(style.endswith("1"), cat.split("=", 1)[1] or None, ci)  # type: ignore[arg-type]
+        _, ci, style, cat, *rest = key.split("|")
+        votes = rest[0].split("=", 1)[1] if rest else "human"
+        return cls(style.endswith("1"), cat.split("=", 1)[1] or None, ci, votes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class RankingConfig:
     min_battles: int = 30
     bootstrap_rounds: int = 1000
     hygiene: HygieneRules = dataclasses.field(default_factory=HygieneRules)
+    judges: JudgeWeights = dataclasses.field(default_factory=JudgeWeights)
 
 
 def ranking_config(settings: Settings) -> RankingConfig:
@@ -75,6 +82,7 @@ def ranking_config(settings: Settings) -> RankingConfig:
             anomaly_min_votes=settings.anomaly_min_votes,
             anomaly_alpha=settings.anomaly_alpha,
         ),
+        judges=settings.judge_weights,
     )
 
 
@@ -83,8 +91,11 @@ def load_votes(
     opts: LeaderboardOptions,
     rules: HygieneRules,
     cache: VoteCache | None = None,
+    judges: JudgeWeights | None = None,
 ) -> tuple[Battles, dict[str, int]]:
-    """Counted anonymous votes as integer arrays after the hygiene rules, and what they left out."""
+    """Counted anonymous votes as integer arrays after the hygiene rules, and what they left out.
+
+    With `opts.votes` "judges" or "all" the LLM judges' verdicts replace or join them."""
     snap = (cache or VoteCache()).snapshot(engine)
     with engine.connect() as conn:
         names = {
@@ -94,7 +105,7 @@ def load_votes(
     v = snap.votes
     # A vote that pits a model against itself cannot be ranked; it must not stop the board.
     valid = v.a != v.b
-    mask = valid.copy()
+    mask = valid & (opts.votes != "judges")
     if opts.category:
         mask &= (snap.categories & CATEGORY_BIT.get(opts.category, 0)) != 0
     votes = VoteColumns(
@@ -112,6 +123,8 @@ def load_votes(
         votes.outcome[keep],
         style=snap.style[mask][keep] if opts.style_control else None,
     )
+    if opts.votes != "human":
+        battles = with_judges(engine, opts, battles, ids, left_out, judges or JudgeWeights())
     return battles, left_out
 
 
@@ -122,7 +135,7 @@ def compute_payload(
     cache: VoteCache | None = None,
 ) -> dict[str, Any]:
     """Fit a leaderboard now: the contract's JSON plus what the page draws."""
-    battles, left_out = load_votes(engine, opts, config.hygiene, cache)
+    battles, left_out = load_votes(engine, opts, config.hygiene, cache, config.judges)
     lb = compute_leaderboard(
         battles,
         ci=opts.ci,

@@ -19,6 +19,8 @@ from arena.battles.service import BattleService
 from arena.battles.starter import BattleStarter
 from arena.core.settings import Settings
 from arena.core.signing import VoterSigner
+from arena.judges.calls import Callers
+from arena.judges.worker import JudgeWorker
 from arena.matchmaking.checks import check_weights
 from arena.matchmaking.pairing import PairingCache
 from arena.store.endpoints import read_models_file, seed_endpoints
@@ -85,6 +87,19 @@ def lifespan_for(settings: Settings) -> object:
                 engine, state.ranking, settings.leaderboard_refresh_seconds, state.vote_cache
             )
         )
+        judge = JudgeWorker(
+            engine,
+            settings.judging,
+            Callers(
+                settings.timeouts,
+                default_max_tokens=settings.default_max_tokens,
+                decrypt=make_decrypt(secret),
+                max_chars=settings.max_answer_chars,
+            ),
+            breaker_failures=settings.breaker_failures,
+            breaker_pause=settings.generation.breaker_pause,
+        )
+        judging = asyncio.create_task(judge.forever())
         try:
             # What was built so far lives as long as the process: keep it out of the
             # collector's full passes, which otherwise walk all of it in the middle of requests.
@@ -93,6 +108,9 @@ def lifespan_for(settings: Settings) -> object:
             yield
         finally:
             refresher.cancel()
+            judging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await judging
             await starter.shutdown()
             await runner.shutdown()
             if moderator is not None:

@@ -23,12 +23,14 @@ SORTABLE = (*COLUMNS, "organization")
 # more is better, so its first click sorts descending (best on top), as readers expect.
 ASCENDING_FIRST = frozenset({"rank", "rank_ub", "model", "organization"})
 Format = Literal["json", "csv", "markdown"]
+Votes = Literal["human", "judges", "all"]
 
 
 def options(
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
     ci: Literal["sandwich", "bootstrap"] = "sandwich",
+    votes: Votes = "human",
 ) -> LeaderboardOptions:
     """Leaderboard options from the query string (no category, "" or "all" mean all battles)."""
     if category in ("", "all"):
@@ -37,7 +39,7 @@ def options(
         raise HTTPException(
             422, f"Unknown category {category!r}; use one of {', '.join(CATEGORIES)}."
         )
-    return LeaderboardOptions(style_control=style_control, category=category, ci=ci)
+    return LeaderboardOptions(style_control=style_control, category=category, ci=ci, votes=votes)
 
 
 def sort_models(models: list[dict[str, Any]], key: str, descending: bool) -> list[dict[str, Any]]:
@@ -93,9 +95,11 @@ async def api_leaderboard(
     category: Annotated[str | None, Query(max_length=40)] = None,
     ci: Literal["sandwich", "bootstrap"] = "sandwich",
     format: Format = "json",
+    votes: Votes = "human",
 ) -> Response:
-    """The leaderboard as the contract's JSON (or CSV / Markdown with `format`)."""
-    opts = options(style_control, category, ci)
+    """The leaderboard as the contract's JSON (or CSV / Markdown with `format`); `votes` picks
+    people's votes (default), the LLM judges' verdicts, or both."""
+    opts = options(style_control, category, ci, votes)
     payload = await _payload(request, opts)
     return _export(payload["leaderboard"], format, None)
 
@@ -106,9 +110,10 @@ async def download(
     ext: Literal["csv", "json", "md"],
     style_control: bool = False,
     category: Annotated[str | None, Query(max_length=40)] = None,
+    votes: Votes = "human",
 ) -> Response:
     """The leaderboard as a file to download."""
-    payload = await _payload(request, options(style_control, category))
+    payload = await _payload(request, options(style_control, category, votes=votes))
     fmt: Format = {"csv": "csv", "json": "json", "md": "markdown"}[ext]  # type: ignore[assignment]
     return _export(payload["leaderboard"], fmt, f"leaderboard.{ext}")
 
@@ -123,9 +128,10 @@ async def leaderboard_page(
     show: Literal["active", "all"] = "active",
     sort: Annotated[str, Query(max_length=20)] = "rank",
     dir: Literal["asc", "desc"] = "asc",
+    votes: Votes = "human",
 ) -> HTMLResponse:
     """The leaderboard page (the board alone for htmx requests)."""
-    opts = options(style_control, category)
+    opts = options(style_control, category, votes=votes)
     payload = await _payload(request, opts)
     data = payload["leaderboard"]
     models = [m for m in data["models"] if show == "all" or m.get("status") in LISTED_STATUSES]
