@@ -17,8 +17,9 @@ from sqlalchemy import Engine, and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
+from sqlmodel import select as sm_select
 
-from arena.store.engine import begin
+from arena.store.engine import begin, session_scope
 from arena.store.judge_tables import Judgement
 from arena.store.tables import Battle, Endpoint, utcnow
 
@@ -32,11 +33,12 @@ def battle_subject(battle_id: str) -> str:
 
 def active_judges(engine: Engine) -> list[Endpoint]:
     """Judge endpoints that are not retired."""
-    with begin(engine) as conn:
-        rows = conn.execute(
-            select(Endpoint).where(col(Endpoint.judge), ~col(Endpoint.retired))
-        ).all()
-    return [Endpoint.model_validate(r._mapping["Endpoint"]) for r in rows]
+    with session_scope(engine) as session:
+        return list(
+            session.exec(
+                sm_select(Endpoint).where(col(Endpoint.judge), ~col(Endpoint.retired))
+            ).all()
+        )
 
 
 def insert_jobs(engine: Engine, rows: Iterable[dict[str, Any]]) -> int:
