@@ -43,6 +43,7 @@ def endpoint_fields(form: Mapping[str, Any], *, edit: bool) -> dict[str, Any]:
     if aliases or edit:
         out["aliases"] = aliases
     out["enabled"] = form.get("enabled") in ("on", "true", "1")
+    out["judge"] = form.get("judge") in ("on", "true", "1")
     if edit:
         out.pop("name", None)
         key = _text(form, "api_key")
@@ -75,6 +76,7 @@ def endpoint_values(endpoint: Endpoint) -> dict[str, str]:
     values["extra_body"] = json.dumps(endpoint.extra_body) if endpoint.extra_body else ""
     values["aliases"] = ", ".join(endpoint.aliases or [])
     values["enabled"] = "on" if endpoint.enabled else ""
+    values["judge"] = "on" if endpoint.judge else ""
     return values
 
 

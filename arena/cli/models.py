@@ -199,6 +199,12 @@ def _endpoint_options(p: argparse.ArgumentParser, *, adding: bool) -> None:
     p.add_argument("--organization")
     p.add_argument("--license")
     p.add_argument("--aliases", help="comma-separated names to look for in answers")
+    p.add_argument(
+        "--judge",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="an LLM judge of finished battles (with --disabled: only a judge)",
+    )
     if adding:
         # The parser needs the presets' keys for `choices`; presets.py is plain data (dataclasses
         # and the admin's error class), so this import costs the parser next to nothing.

@@ -44,7 +44,8 @@ def judge_stats(engine: Engine) -> list[dict[str, Any]]:
             for i, n in conn.execute(select(col(Endpoint.id), col(Endpoint.name)))
         }
         judge_ids = {
-            int(i or 0) for i in conn.execute(select(col(Endpoint.id)).where(col(Endpoint.judge)))
+            int(i or 0)
+            for i in conn.execute(select(col(Endpoint.id)).where(col(Endpoint.judge))).scalars()
         }
         rows = conn.execute(
             select(

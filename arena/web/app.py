@@ -14,10 +14,12 @@ from arena.web.bodylimit import BodyLimit
 from arena.web.lifespan import lifespan_for
 from arena.web.routes import (
     admin_api,
+    admin_judges,
     admin_model,
     admin_pages,
     admin_votes,
     api,
+    judges,
     leaderboard,
     pages,
 )
@@ -47,6 +49,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     handlers.install(app)
     # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
-    for module in (api, leaderboard, pages, admin_api, admin_pages, admin_model, admin_votes):
+    for module in (
+        api,
+        leaderboard,
+        judges,
+        pages,
+        admin_api,
+        admin_pages,
+        admin_model,
+        admin_votes,
+        admin_judges,
+    ):
         app.include_router(module.router)
     return app
