@@ -32,6 +32,7 @@ PUBLIC_KEYS = [
     "organization",
     "license",
     "aliases",
+    "judge",  # added with the LLM judges (CONTRACT: second wave)
     "id",
     "state",
     "retired",

@@ -43,7 +43,8 @@ def endpoint_fields(form: Mapping[str, Any], *, edit: bool) -> dict[str, Any]:
     if aliases or edit:
         out["aliases"] = aliases
     out["enabled"] = form.get("enabled") in ("on", "true", "1")
-    out["judge"] = form.get("judge") in ("on", "true", "1")
+    if edit or form.get("judge"):  # an unticked box sends nothing: on an edit that means off
+        out["judge"] = form.get("judge") in ("on", "true", "1")
     if edit:
         out.pop("name", None)
         key = _text(form, "api_key")
