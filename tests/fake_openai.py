@@ -126,6 +126,9 @@ class Behavior:
 
     reply: str | Callable[[list[Message]], str] | None = None
     """Answer text; ``None`` -> :func:`default_reply` (never contains the model id)."""
+    replies: tuple[str, ...] = ()
+    """Scripted answers, one per request for this model in turn (cycling); beats ``reply``.
+    Lets the server act as an LLM judge over the control API too (``replies`` as a JSON list)."""
     tokens_per_chunk: int = 1
     chars_per_token: int | None = None
     """Cut the reply into tokens of this many characters (long text without spaces in pieces)."""
@@ -416,6 +419,7 @@ class FakeOpenAI:
             self._behaviors = {}
             self._default = self._initial_default
             self._fail_counts = {}
+            self._reply_counts: dict[str, int] = {}
             self._requests = []
             self._moderation_words = tuple(w.lower() for w in self._initial_moderation[0])
             self._moderation_category = self._initial_moderation[1]
@@ -427,6 +431,7 @@ class FakeOpenAI:
         with self._lock:
             self._behaviors[model_id] = behavior
             self._fail_counts.pop(model_id, None)
+            self._reply_counts.pop(model_id, None)
             if model_id not in self._models:
                 self._models.append(model_id)
 
@@ -773,6 +778,8 @@ class FakeOpenAI:
             if unknown:
                 await self._json(send, rec, 400, error_body(400, f"Unknown fields: {unknown}"))
                 return
+            if isinstance(body.get("replies"), list):
+                body["replies"] = tuple(str(r) for r in body["replies"])
             behavior = Behavior(**body)
             if model is None:
                 self.set_default(behavior)
@@ -877,6 +884,11 @@ class FakeOpenAI:
     ) -> None:
         messages: list[Message] = rec.messages or []
         reply = b.reply(messages) if callable(b.reply) else b.reply
+        if b.replies:
+            with self._lock:
+                n = self._reply_counts.get(rec.model or "", 0)
+                self._reply_counts[rec.model or ""] = n + 1
+            reply = b.replies[n % len(b.replies)]
         if reply is None:
             reply = default_reply(messages)
         if b.echo_key:

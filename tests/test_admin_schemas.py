@@ -36,6 +36,7 @@ PUBLIC_KEYS = [
     "output_price",
     "daily_budget",
     "vision",
+    "judge",  # added with the LLM judges (CONTRACT: second wave)
     "id",
     "state",
     "retired",

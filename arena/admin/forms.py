@@ -56,6 +56,8 @@ def endpoint_fields(form: Mapping[str, Any], *, edit: bool) -> dict[str, Any]:
         out["vision"] = True
     elif edit:
         out["vision"] = False
+    if edit or form.get("judge"):  # an unticked box sends nothing: on an edit that means off
+        out["judge"] = form.get("judge") in ("on", "true", "1")
     if edit:
         out.pop("name", None)
         key = _text(form, "api_key")
@@ -89,6 +91,7 @@ def endpoint_values(endpoint: Endpoint) -> dict[str, str]:
     values["aliases"] = ", ".join(endpoint.aliases or [])
     values["enabled"] = "on" if endpoint.enabled else ""
     values["vision"] = "on" if endpoint.vision else ""
+    values["judge"] = "on" if endpoint.judge else ""
     return values
 
 

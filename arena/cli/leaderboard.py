@@ -69,11 +69,15 @@ def _arena_battles(
 
     settings = load_settings()
     opts = LeaderboardOptions(
-        style_control=args.style_control, category=category, modality=args.modality
+        style_control=args.style_control,
+        category=category,
+        modality=args.modality,
+        votes=args.votes,
     )
+    config = ranking_config(settings)
     with database(settings, read_only=True) as engine:
         battles, left_out, kept = load_votes_with_ids(
-            engine, opts, ranking_config(settings).hygiene
+            engine, opts, config.hygiene, judges=config.judges
         )
         with Session(engine) as session:
             endpoints = list(session.exec(select(Endpoint)))
@@ -164,4 +168,10 @@ def register(sub: Any) -> None:
         help="the text board (battles without images, the default) or the vision board",
     )
     p.add_argument("--all", action="store_true", help="count non-anonymous battles too (files)")
+    p.add_argument(
+        "--votes",
+        choices=["human", "judges", "all"],
+        default="human",
+        help="people's votes (default), the LLM judges' verdicts, or both (the arena's database)",
+    )
     p.set_defaults(func=leaderboard)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 # Each command module imports only argparse-level things at module level; a command imports the
 # web stack, the database or the ratings when it runs. So `arena --help` stays fast, and
 # `arena leaderboard --battles FILE` never loads FastAPI or SQLAlchemy.
-from arena.cli import battles, categories, demo, leaderboard, models, serve, votes
+from arena.cli import battles, categories, demo, leaderboard, models, prompts, serve, votes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     leaderboard.register(sub)
     categories.register(sub)
     battles.register(sub)
+    prompts.register(sub)
     demo.register(sub)
     return parser
 

@@ -214,6 +214,12 @@ def _endpoint_options(p: argparse.ArgumentParser, *, adding: bool) -> None:
         default=None,
         help="the model takes images: drawn for prompts with images",
     )
+    p.add_argument(
+        "--judge",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="an LLM judge of finished battles (with --disabled: only a judge)",
+    )
     if adding:
         # The parser needs the presets' keys for `choices`; presets.py is plain data (dataclasses
         # and the admin's error class), so this import costs the parser next to nothing.

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from arena.core.judge_rules import JudgeRules, JudgeWeights
 from arena.core.rules import (
     DEFAULT_KEY_ENV_PATTERN,
     BattleRules,
@@ -121,6 +122,16 @@ class Settings(BaseSettings):
     tagger_retries: int = Field(2, ge=0)
     tagger_timeout: float = Field(30.0, gt=0)
     tagger_poll_seconds: float = Field(2.0, gt=0)
+
+    # LLM judges (arena/judges/): every finished battle is judged in the background, both orders.
+    judging_enabled: bool = True
+    judge_poll_seconds: float = Field(5.0, gt=0)
+    judge_concurrency: int = Field(4, ge=1)
+    judge_max_attempts: int = Field(4, ge=1)
+    judge_retry_seconds: float = Field(10.0, ge=0)
+    judge_daily_budget: int = Field(1000, ge=0)
+    judge_strong_weight: float = Field(3.0, gt=0)
+    judge_weight: float = Field(0.5, ge=0)
 
     # Front end: htmx from a CDN (pinned, SRI-checked), from web/static/vendor, or whichever exists.
     htmx_source: Literal["auto", "cdn", "local"] = "auto"
@@ -268,6 +279,23 @@ class Settings(BaseSettings):
             default_max_tokens=self.default_max_tokens,
             max_answer_chars=self.max_answer_chars,
         )
+
+    @property
+    def judging(self) -> JudgeRules:
+        """How the background judges work."""
+        return JudgeRules(
+            enabled=self.judging_enabled,
+            poll_seconds=self.judge_poll_seconds,
+            concurrency=self.judge_concurrency,
+            max_attempts=self.judge_max_attempts,
+            retry_seconds=self.judge_retry_seconds,
+            daily_budget=self.judge_daily_budget,
+        )
+
+    @property
+    def judge_weights(self) -> JudgeWeights:
+        """How judgements count on the judges' and the combined boards."""
+        return JudgeWeights(strong=self.judge_strong_weight, in_all=self.judge_weight)
 
     @property
     def is_sqlite(self) -> bool:

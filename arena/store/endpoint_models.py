@@ -158,6 +158,7 @@ class EndpointCreate(SQLModel):
     output_price: float | None = Field(default=None, ge=0, description=PRICE_HELP)
     daily_budget: float | None = Field(default=None, gt=0, description=BUDGET_HELP)
     vision: bool = False
+    judge: bool = False
 
     @field_validator("base_url")
     @classmethod
@@ -212,6 +213,7 @@ class EndpointUpdate(SQLModel):
     output_price: float | None = Field(default=None, ge=0, description=PRICE_HELP)
     daily_budget: float | None = Field(default=None, gt=0, description=BUDGET_HELP)
     vision: bool | None = None
+    judge: bool | None = None
 
     @field_validator("base_url")
     @classmethod

@@ -39,6 +39,8 @@ class EndpointBase(SQLModel):
     daily_budget: float | None = None
     # Accepts OpenAI-style image parts: battles with images draw only from these.
     vision: bool = False
+    # An LLM judge: compares the two answers of finished battles (arena/judges/).
+    judge: bool = False
 
 
 class Endpoint(EndpointBase, table=True):

@@ -23,12 +23,14 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
+from arena.core.judge_rules import JudgeWeights
 from arena.core.settings import Settings
 from arena.store.engine import begin, in_thread, session_scope
 from arena.store.tables import Endpoint, LeaderboardCache, utcnow
 from arena.votes.audit import top_flip_audit
 from arena.votes.cache import CATEGORY_BIT, VoteCache
 from arena.votes.category_board import add_rank_overall, snapshot_counts
+from arena.votes.combined import with_judges
 from arena.votes.failure_log import log_failure
 from arena.votes.history import record_snapshot
 from arena.votes.hygiene import HygieneRules, VoteColumns, apply_hygiene
@@ -51,6 +53,8 @@ class LeaderboardOptions:
     reweight: bool = False
     ties: Literal["half", "drop"] = "half"
     modality: Literal["text", "vision"] = "text"
+    # Whose verdicts: people's (the default), the LLM judges', or both (judges weighted).
+    votes: Literal["human", "judges", "all"] = "human"
 
     def key(self) -> str:
         """The cache key of these options (the default options keep their older key, so entries
@@ -58,7 +62,8 @@ class LeaderboardOptions:
         key = f"bt|{self.ci}|style={int(self.style_control)}|cat={self.category or ''}"
         key += "|rw=1" if self.reweight else ""
         key += "|ties=drop" if self.ties == "drop" else ""
-        return key if self.modality == "text" else f"{key}|mod={self.modality}"
+        key += "" if self.modality == "text" else f"|mod={self.modality}"
+        return key if self.votes == "human" else f"{key}|votes={self.votes}"
 
     @classmethod
     def from_key(cls, key: str) -> LeaderboardOptions:
@@ -72,6 +77,7 @@ class LeaderboardOptions:
             reweight=extra.get("rw") == "1",
             ties="drop" if extra.get("ties") == "drop" else "half",
             modality=extra.get("mod", "text"),  # type: ignore[arg-type]
+            votes=extra.get("votes", "human"),  # type: ignore[arg-type]
         )
 
 
@@ -83,6 +89,7 @@ class RankingConfig:
     bootstrap_rounds: int = 1000
     hygiene: HygieneRules = dataclasses.field(default_factory=HygieneRules)
     currency: str = "USD"
+    judges: JudgeWeights = dataclasses.field(default_factory=JudgeWeights)
 
 
 def ranking_config(settings: Settings) -> RankingConfig:
@@ -98,6 +105,7 @@ def ranking_config(settings: Settings) -> RankingConfig:
             anomaly_alpha=settings.anomaly_alpha,
         ),
         currency=settings.currency,
+        judges=settings.judge_weights,
     )
 
 
@@ -106,9 +114,12 @@ def load_votes(
     opts: LeaderboardOptions,
     rules: HygieneRules,
     cache: VoteCache | None = None,
+    judges: JudgeWeights | None = None,
 ) -> tuple[Battles, dict[str, int]]:
-    """Counted anonymous votes as integer arrays after the hygiene rules, and what they left out."""
-    battles, left_out, _ = load_votes_with_ids(engine, opts, rules, cache)
+    """Counted anonymous votes as integer arrays after the hygiene rules, and what they left out.
+
+    With `opts.votes` "judges" or "all" the LLM judges' verdicts replace or join them."""
+    battles, left_out, _ = load_votes_with_ids(engine, opts, rules, cache, judges)
     return battles, left_out
 
 
@@ -117,6 +128,7 @@ def load_votes_with_ids(
     opts: LeaderboardOptions,
     rules: HygieneRules,
     cache: VoteCache | None = None,
+    judges: JudgeWeights | None = None,
 ) -> tuple[Battles, dict[str, int], NDArray[np.int64]]:
     """`load_votes`, and the ids of the votes that entered (for figures over the same battles)."""
     snap = (cache or VoteCache()).snapshot(engine)
@@ -128,7 +140,7 @@ def load_votes_with_ids(
     v = snap.votes
     # A vote that pits a model against itself cannot be ranked; it must not stop the board.
     valid = v.a != v.b
-    mask = valid.copy()
+    mask = valid & (opts.votes != "judges")
     if opts.category:
         mask &= (snap.categories & CATEGORY_BIT.get(opts.category, 0)) != 0
     if snap.vision is not None:
@@ -148,6 +160,8 @@ def load_votes_with_ids(
         votes.outcome[keep],
         style=snap.style[mask][keep] if opts.style_control else None,
     )
+    if opts.votes != "human":
+        battles = with_judges(engine, opts, battles, ids, left_out, judges or JudgeWeights())
     return battles, left_out, snap.ids[mask][keep]
 
 
@@ -159,7 +173,9 @@ def compute_payload(
 ) -> dict[str, Any]:
     """Fit a leaderboard now: the contract's JSON plus what the page draws."""
     cache = cache or VoteCache()  # one read of the votes serves the fit and the counts
-    battles, left_out, kept = load_votes_with_ids(engine, opts, config.hygiene, cache)
+    battles, left_out, kept = load_votes_with_ids(
+        engine, opts, config.hygiene, cache, config.judges
+    )
     lb = compute_listed(
         battles,
         listing_threshold=config.min_battles,

@@ -14,6 +14,7 @@ from arena.web.bodylimit import BodyLimit
 from arena.web.lifespan import lifespan_for
 from arena.web.routes import (
     admin_api,
+    admin_judges,
     admin_model,
     admin_pages,
     admin_spend,
@@ -21,6 +22,7 @@ from arena.web.routes import (
     api,
     audit_api,
     categories,
+    judges,
     leaderboard,
     model_page,
     pages,
@@ -61,12 +63,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         categories,
         leaderboard,
         model_page,
+        judges,
         pages,
         admin_api,
         admin_pages,
         admin_model,
         admin_votes,
         admin_spend,
+        admin_judges,
     ):
         app.include_router(module.router)
     return app

@@ -21,6 +21,8 @@ from arena.battles.service import BattleService
 from arena.battles.starter import BattleStarter
 from arena.core.settings import Settings
 from arena.core.signing import VoterSigner
+from arena.judges.calls import Callers
+from arena.judges.worker import JudgeWorker
 from arena.matchmaking.checks import check_weights
 from arena.matchmaking.pairing import PairingCache
 from arena.store.endpoints import read_models_file, seed_endpoints
@@ -104,6 +106,19 @@ def lifespan_for(settings: Settings) -> object:
                     every=86_400,
                 )
             )
+        judge = JudgeWorker(
+            engine,
+            settings.judging,
+            Callers(
+                settings.timeouts,
+                default_max_tokens=settings.default_max_tokens,
+                decrypt=make_decrypt(secret),
+                max_chars=settings.max_answer_chars,
+            ),
+            breaker_failures=settings.breaker_failures,
+            breaker_pause=settings.generation.breaker_pause,
+        )
+        judging = asyncio.create_task(judge.forever())
         try:
             # What was built so far lives as long as the process: keep it out of the
             # collector's full passes, which otherwise walk all of it in the middle of requests.
@@ -116,6 +131,9 @@ def lifespan_for(settings: Settings) -> object:
                 await tagger.stop()
             if retention is not None:
                 retention.cancel()
+            judging.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await judging
             await starter.shutdown()
             await runner.shutdown()
             if moderator is not None:

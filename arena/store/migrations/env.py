@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import arena.store.tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+import arena.store.judge_tables  # registers the judge tables on SQLModel.metadata
+import arena.store.tables  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata

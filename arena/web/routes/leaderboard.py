@@ -28,6 +28,7 @@ ASCENDING_FIRST = frozenset(
     {"rank", "rank_ub", "model", "organization", "ttft_p50_ms", "cost_per_1k_battles"}
 )
 Format = Literal["json", "csv", "markdown"]
+Votes = Literal["human", "judges", "all"]
 
 
 Modality = Literal["text", "vision"]
@@ -40,6 +41,7 @@ def options(
     reweight: bool = False,
     ties: Literal["half", "drop"] = "half",
     modality: Modality = "text",
+    votes: Votes = "human",
 ) -> LeaderboardOptions:
     """Leaderboard options from the query string (no category, "" or "all" mean all battles)."""
     if category in ("", "all"):
@@ -55,6 +57,7 @@ def options(
         reweight=reweight,
         ties=ties,
         modality=modality,
+        votes=votes,
     )
 
 
@@ -115,12 +118,14 @@ async def api_leaderboard(
     ties: Literal["half", "drop"] | None = None,
     format: Format = "json",
     modality: Modality = "text",
+    votes: Votes = "human",
 ) -> Response:
     """The leaderboard as the contract's JSON (or CSV / Markdown with `format`).
 
     `reweight` weights battles by inverse pair frequency; `ties` overrides the arena's setting;
-    `modality` picks the text board (battles without images) or the vision board (battles with)."""
-    opts = options(style_control, category, ci, reweight, ties or settings.ties, modality)
+    `modality` picks the text board (battles without images) or the vision board (battles with);
+    `votes` picks people's votes (default), the LLM judges' verdicts, or both."""
+    opts = options(style_control, category, ci, reweight, ties or settings.ties, modality, votes)
     payload = await _payload(request, opts)
     return _export(payload["leaderboard"], format, None)
 
@@ -134,10 +139,16 @@ async def download(
     category: Annotated[str | None, Query(max_length=40)] = None,
     reweight: bool = False,
     modality: Modality = "text",
+    votes: Votes = "human",
 ) -> Response:
     """The leaderboard as a file to download."""
     opts = options(
-        style_control, category, reweight=reweight, ties=settings.ties, modality=modality
+        style_control,
+        category,
+        reweight=reweight,
+        ties=settings.ties,
+        modality=modality,
+        votes=votes,
     )
     payload = await _payload(request, opts)
     fmt: Format = {"csv": "csv", "json": "json", "md": "markdown"}[ext]  # type: ignore[assignment]
@@ -156,10 +167,16 @@ async def leaderboard_page(
     sort: Annotated[str, Query(max_length=20)] = "rank",
     dir: Literal["asc", "desc"] = "asc",
     modality: Modality = "text",
+    votes: Votes = "human",
 ) -> HTMLResponse:
     """The leaderboard page (the board alone for htmx requests)."""
     opts = options(
-        style_control, category, reweight=reweight, ties=settings.ties, modality=modality
+        style_control,
+        category,
+        reweight=reweight,
+        ties=settings.ties,
+        modality=modality,
+        votes=votes,
     )
     payload = await _payload(request, opts)
     data = payload["leaderboard"]
