@@ -11,6 +11,7 @@ from arena.core.settings import Settings, load_settings
 from arena.web import handlers
 from arena.web.assets import WEB
 from arena.web.bodylimit import BodyLimit
+from arena.web.i18n import LocaleMiddleware
 from arena.web.lifespan import lifespan_for
 from arena.web.routes import (
     admin_api,
@@ -18,6 +19,7 @@ from arena.web.routes import (
     admin_pages,
     admin_votes,
     api,
+    language,
     leaderboard,
     pages,
 )
@@ -44,9 +46,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Inside the security headers (so a 413 carries them), outside everything that reads a body.
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)
+    # Outermost: every page, error and event stream of the request is in its language.
+    app.add_middleware(LocaleMiddleware)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     handlers.install(app)
     # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
-    for module in (api, leaderboard, pages, admin_api, admin_pages, admin_model, admin_votes):
+    for module in (
+        api,
+        leaderboard,
+        pages,
+        admin_api,
+        admin_pages,
+        admin_model,
+        admin_votes,
+        language,
+    ):
         app.include_router(module.router)
     return app

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.templating import Jinja2Templates
 
 from arena.admin.auth import AdminSessions, configured_token
 from arena.battles.runner import TurnRunner
@@ -29,6 +28,7 @@ from arena.upstream.moderation import Moderator
 from arena.votes.board import ranking_config
 from arena.votes.board import refresher as leaderboard_refresher
 from arena.votes.cache import VoteCache
+from arena.web import templating
 from arena.web.assets import WEB
 from arena.web.state import AdminKeys, ArenaState
 
@@ -64,7 +64,7 @@ def lifespan_for(settings: Settings) -> object:
         state = ArenaState(
             settings=settings,
             engine=engine,
-            templates=Jinja2Templates(directory=str(WEB / "templates")),
+            templates=templating.templates(str(WEB / "templates")),
             signer=VoterSigner(secret, settings.voter_cookie_days),
             admin=AdminKeys(
                 sessions=AdminSessions(secret, token) if token else None,
