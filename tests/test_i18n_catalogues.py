@@ -20,10 +20,10 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment
 
 from arena.web.assets import WEB
+from arena.web.i18n import DEFAULT, LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUES = ROOT / "arena" / "locale"
-ZH = CATALOGUES / "zh_Hans" / "LC_MESSAGES" / "messages.po"
 TEMPLATES = WEB / "templates"
 HOW = (
     "wrap page strings in _() or {% trans %}, run `bash scripts/i18n.sh`, then translate "
@@ -49,9 +49,14 @@ def extracted() -> tuple[dict[object, list[str]], set[str]]:
     return where, files
 
 
-def zh_catalog() -> Catalog:
-    with ZH.open("rb") as fp:
-        return read_po(fp, locale="zh_Hans")
+#: Every offered language but English, whose msgids are the text.
+TRANSLATED = [tag for tag in LANGUAGES if tag != DEFAULT]
+
+
+def catalog_of(tag: str) -> Catalog:
+    folder = tag.replace("-", "_")
+    with (CATALOGUES / folder / "LC_MESSAGES" / "messages.po").open("rb") as fp:
+        return read_po(fp, locale=folder)
 
 
 def _show(message: object) -> str:
@@ -67,9 +72,10 @@ def test_every_template_is_extracted() -> None:
     assert not unread, f"babel.cfg does not extract {unread}; fix its [jinja2: …] pattern"
 
 
-def test_every_message_has_a_chinese_translation() -> None:
+@pytest.mark.parametrize("tag", TRANSLATED)
+def test_every_message_is_translated(tag: str) -> None:
     where, _files = extracted()
-    catalog = zh_catalog()
+    catalog = catalog_of(tag)
     missing = []
     for message, places in sorted(where.items(), key=lambda kv: kv[1][0]):
         msgid = message[0] if isinstance(message, tuple) else message
@@ -83,13 +89,14 @@ def test_every_message_has_a_chinese_translation() -> None:
         if not translated:
             missing.append(f"  {places[0]}: {_show(message)!r}")
     assert not missing, (
-        f"{len(missing)} message(s) without a Chinese translation ({HOW}):\n" + "\n".join(missing)
+        f"{len(missing)} message(s) without a {tag} translation ({HOW}):\n" + "\n".join(missing)
     )
 
 
-def test_translations_keep_their_placeholders() -> None:
+@pytest.mark.parametrize("tag", TRANSLATED)
+def test_translations_keep_their_placeholders(tag: str) -> None:
     """A translation has the same %(name)s and {0} fields as its English (else it crashes)."""
-    catalog = zh_catalog()
+    catalog = catalog_of(tag)
     problems = [
         f"  {_show(message.id)!r}: {'; '.join(str(e) for e in errors)}"
         for message, errors in catalog.check()

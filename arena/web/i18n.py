@@ -30,8 +30,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 #: The languages offered: the tag used in URLs, cookies and `<html lang>` → its own name.
 LANGUAGES: dict[str, str] = {"en": "English", "zh-Hans": "简体中文"}
 DEFAULT = "en"
-#: Where each language's catalogue lives under `arena/locale/` (gettext's directory names).
-CATALOGUE_DIRS: dict[str, str] = {"en": "en", "zh-Hans": "zh_Hans"}
 COOKIE = "arena_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -54,9 +52,9 @@ class Loaded:
 @cache
 def load(tag: str) -> Loaded:
     """A language's catalogue, compiled in memory on first use (English needs none)."""
-    folder = CATALOGUE_DIRS.get(tag)
-    po = resources.files("arena") / "locale" / str(folder) / "LC_MESSAGES" / "messages.po"
-    if folder is None or not po.is_file():
+    folder = tag.replace("-", "_")  # gettext's folder name: zh-Hans → zh_Hans
+    po = resources.files("arena") / "locale" / folder / "LC_MESSAGES" / "messages.po"
+    if tag not in LANGUAGES or not po.is_file():
         return Loaded(gnu.NullTranslations(), None)
     with po.open("rb") as fp:
         catalog = read_po(fp, locale=folder)
@@ -96,13 +94,12 @@ _ = gettext
 
 def match_language(tag: str) -> str | None:
     """The offered language a browser's language tag means, if any (`zh-CN` → `zh-Hans`)."""
-    parts = tag.strip().lower().replace("_", "-").split("-")
-    if parts[0] == "zh":
-        # Every Chinese variant gets the one Chinese we have: Simplified reads better to a
-        # zh-TW reader than English does.
-        return "zh-Hans"
-    if parts[0] == "en":
-        return "en"
+    # By the language alone: every Chinese variant gets the one Chinese we have (Simplified
+    # reads better to a zh-TW reader than English does), every English the one English.
+    wanted = tag.strip().lower().replace("_", "-").split("-")[0]
+    for offered in LANGUAGES:
+        if offered.lower().split("-")[0] == wanted:
+            return offered
     return None
 
 
