@@ -143,3 +143,13 @@ def test_translate_patterns() -> None:
         assert translate("Something nobody wrote.") == "Something nobody wrote."
         assert wait_in_words(3900) == "1 小时 5 分钟"
         assert wait_in_words(1) == "1 秒"
+
+
+def test_assembled_notices_are_translated() -> None:
+    """The reveal's notices, built from pieces in battles/vote.py, match their patterns."""
+    with speaking("zh-Hans"):
+        leaked = translate(
+            "Model B revealed its identity in its answer, so this vote is recorded but does not "
+            "count on the leaderboard."
+        )
+        assert leaked == "模型 B 在回答中透露了自己的身份，这票已记录，但不计入排行榜。"

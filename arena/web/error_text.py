@@ -28,6 +28,19 @@ PLACEHOLDER = re.compile(r"\{(\d+)\}")
 
 # Words the services put into their messages' fields.
 FIELD_WORDS = (N_("battles"), N_("votes"), N_("you"), N_("your network"))
+# Messages a service assembles from pieces, which no extractor can read whole: the notices of
+# `battles/vote.py` at the reveal (keep them in step with it; a change there shows English).
+ASSEMBLED = (
+    N_("{0} revealed its identity in its answer, so this vote is recorded but still counts."),
+    N_(
+        "{0} revealed its identity in its answer, so this vote is recorded but does not count "
+        "on the leaderboard."
+    ),
+    N_(
+        "Thank you! You have reached today's limit of counted votes, so this one is recorded "
+        "but does not count on the leaderboard."
+    ),
+)
 
 
 def _message(node: ast.expr) -> str | None:
