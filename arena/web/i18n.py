@@ -29,6 +29,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 #: The languages offered: the tag used in URLs, cookies and `<html lang>` → its own name.
 LANGUAGES: dict[str, str] = {"en": "English", "zh-Hans": "简体中文"}
+#: The same, short, for a phone's top bar.
+SHORT_NAMES: dict[str, str] = {"en": "EN", "zh-Hans": "中文"}
 DEFAULT = "en"
 COOKIE = "arena_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600

@@ -27,6 +27,7 @@ def install(env: Environment) -> None:
     )
     env.globals["language"] = i18n.current
     env.globals["languages"] = i18n.LANGUAGES
+    env.globals["short_languages"] = i18n.SHORT_NAMES
     # A service's English refusal, shown in the page's language.
     env.filters["translated"] = translate
     env.globals["category_name"] = category_name
