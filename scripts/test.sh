@@ -12,6 +12,8 @@ step() { printf '\n==> %s\n' "$*"; }
 pg_up() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; }
 apt_pkgs=()
 [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium fonts-noto-color-emoji)
+# A Chinese font, so the Chinese pages' screenshots show text rather than empty boxes.
+fc-list :lang=zh 2>/dev/null | grep -q . || apt_pkgs+=(fonts-wqy-microhei)
 command -v npm >/dev/null || apt_pkgs+=(npm)
 pg_up || command -v pg_ctlcluster >/dev/null || apt_pkgs+=(postgresql)
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_pkgs+=(python3-venv)

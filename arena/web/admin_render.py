@@ -23,6 +23,8 @@ from arena.battles.store import BattleError
 from arena.core.settings import Settings
 from arena.web.admin_deps import AdminKeys, AdminOff, LoginRequired
 from arena.web.deps import is_htmx
+from arena.web.error_text import translate
+from arena.web.i18n import _
 from arena.web.render import render
 
 
@@ -67,6 +69,7 @@ def login_redirect(request: Request) -> Response:
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """A refusal: into the page's flash area for htmx, a whole page otherwise."""
+    message = translate(message)
     if not is_htmx(request):
         return render(request, "admin_error.html", status=status, message=message, active="admin")
     response = render(request, "_error.html", status=status, message=message)
@@ -125,7 +128,7 @@ async def draft_result(
     Shared by the add and the edit page; a refused draft answers 422 with the reason in the same
     place, so the error shows where the admin is looking.
     """
-    title = name or str(form.get("name") or "").strip() or "this model"
+    title = name or str(form.get("name") or "").strip() or _("this model")
     try:
         result = await service.test_draft(
             engine,
@@ -138,5 +141,6 @@ async def draft_result(
     except BattleError as exc:
         if exc.status == 404:
             raise
-        return page(request, keys, session_id, "_error.html", status=exc.status, message=exc.detail)
+        message = translate(exc.detail)
+        return page(request, keys, session_id, "_error.html", status=exc.status, message=message)
     return page(request, keys, session_id, "_admin_test.html", model_name=title, result=result)

@@ -11,6 +11,7 @@ from arena.core.settings import Settings, load_settings
 from arena.web import handlers
 from arena.web.assets import WEB
 from arena.web.bodylimit import BodyLimit
+from arena.web.i18n import LocaleMiddleware
 from arena.web.lifespan import lifespan_for
 from arena.web.routes import (
     admin_api,
@@ -23,6 +24,7 @@ from arena.web.routes import (
     audit_api,
     categories,
     judges,
+    language,
     leaderboard,
     model_page,
     pages,
@@ -54,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         image_limit=settings.max_image_request_bytes,
     )
     app.add_middleware(SecurityHeaders)
+    # Outermost: every page, error and event stream of the request is in its language.
+    app.add_middleware(LocaleMiddleware)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     handlers.install(app)
     # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         leaderboard,
         model_page,
         judges,
+        leaderboard,
         pages,
         admin_api,
         admin_pages,
@@ -71,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_votes,
         admin_spend,
         admin_judges,
+        language,
     ):
         app.include_router(module.router)
     return app

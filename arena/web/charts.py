@@ -8,6 +8,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from arena.web.i18n import _, ngettext
+
 ROW_H, PLOT_W, PAD = 34, 400, 12
 #: About how wide a character of an 11 px label is (a little wide, so nothing is cut).
 CHAR_W = 6.5
@@ -37,7 +39,7 @@ def interval_chart(models: Sequence[dict[str, Any]]) -> Markup:
     parts = [
         f'<svg class="chart intervals" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="Ratings with 95% intervals">'
+        f'role="img" aria-label="{escape(_("Ratings with 95%% intervals") % {})}">'
     ]
     step = _nice_step((hi - lo) / 6)
     tick = math.ceil(lo / step) * step
@@ -51,8 +53,18 @@ def interval_chart(models: Sequence[dict[str, Any]]) -> Markup:
     for i, m in enumerate(rows):
         y = ROW_H * i + 24
         title = escape(
-            f"{m['model']}: {m['rating']:.1f} (95% {m['ci_lower']:.1f} to {m['ci_upper']:.1f}), "
-            f"{m['battles']} battles"
+            ngettext(
+                "%(model)s: %(rating).1f (95%% %(lo).1f to %(hi).1f), %(n)d battle",
+                "%(model)s: %(rating).1f (95%% %(lo).1f to %(hi).1f), %(n)d battles",
+                int(m["battles"]),
+            )
+            % {
+                "model": m["model"],
+                "rating": m["rating"],
+                "lo": m["ci_lower"],
+                "hi": m["ci_upper"],
+                "n": m["battles"],
+            }
         )
         parts.append(
             f'<g class="row{" prelim" if m.get("preliminary") else ""}"><title>{title}</title>'
@@ -106,10 +118,10 @@ def heatmap(
     )
     width = int(max(size, reach)) + 6
     top = max((v for row in matrix for v in row if v is not None), default=1.0) or 1.0
+    what = _("Win rate of row against column") if kind == "win_rate" else _("Battles")
     parts = [
         f'<svg class="chart heatmap {kind}" width="{width}" height="{size + 4}" '
-        f'viewBox="0 0 {width} {size + 4}" role="img" '
-        f'aria-label="{"Win rate of row against column" if kind == "win_rate" else "Battles"}">'
+        f'viewBox="0 0 {width} {size + 4}" role="img" aria-label="{escape(what)}">'
     ]
     for i, name in enumerate(names):
         short = escape(_label(name, 20))
@@ -126,13 +138,20 @@ def heatmap(
             if kind == "win_rate":
                 fill = _diverging(value)
                 n_ij = counts[i][j] if counts else None
-                tip = f"{names[i]} vs {names[j]}: wins {value:.0%}" + (
-                    f" of {n_ij:.0f} battles" if n_ij else ""
-                )
+                pair = {"a": names[i], "b": names[j], "p": f"{value:.0%}", "n": f"{n_ij:.0f}"}
+                tip = (
+                    _("%(a)s vs %(b)s: wins %(p)s of %(n)s battles")
+                    if n_ij
+                    else _("%(a)s vs %(b)s: wins %(p)s")
+                ) % pair
                 text = f"{value * 100:.0f}"
             else:
                 fill = _sequential(value / top)
-                tip = f"{names[i]} vs {names[j]}: {value:.0f} battles"
+                tip = _("%(a)s vs %(b)s: %(n)s battles") % {
+                    "a": names[i],
+                    "b": names[j],
+                    "n": f"{value:.0f}",
+                }
                 text = f"{value:.0f}"
             x, y = label + cell * j, label + cell * i
             parts.append(

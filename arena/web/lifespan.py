@@ -13,7 +13,6 @@ from datetime import timedelta
 from functools import partial
 
 from fastapi import FastAPI
-from fastapi.templating import Jinja2Templates
 
 from arena.admin.auth import AdminSessions, configured_token
 from arena.battles.runner import TurnRunner
@@ -35,6 +34,7 @@ from arena.votes.board import ranking_config
 from arena.votes.board import refresher as leaderboard_refresher
 from arena.votes.cache import VoteCache
 from arena.votes.tagger_start import start_tagger
+from arena.web import templating
 from arena.web.assets import WEB
 from arena.web.money import format_money, format_seconds
 from arena.web.state import AdminKeys, ArenaState
@@ -68,7 +68,7 @@ def lifespan_for(settings: Settings) -> object:
             engine, runner, limits=settings.limits, sampling=settings.sampling, pairing=pairing
         )
         token = configured_token(settings)
-        templates = Jinja2Templates(directory=str(WEB / "templates"))
+        templates = templating.templates(str(WEB / "templates"))
         templates.env.globals["currency"] = settings.currency
         templates.env.globals["money"] = partial(format_money, currency=settings.currency)
         templates.env.globals["seconds"] = format_seconds

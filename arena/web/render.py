@@ -11,6 +11,8 @@ from arena.core.errors import BattleError
 from arena.votes.limits import RateLimited
 from arena.web.assets import script_tags
 from arena.web.deps import is_htmx
+from arena.web.error_text import translate
+from arena.web.i18n import _, ngettext
 from arena.web.markdown import render_markdown
 from arena.web.state import arena_state
 
@@ -26,32 +28,41 @@ def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLRe
     response: HTMLResponse = state.templates.TemplateResponse(
         request, name, ctx, status_code=status
     )
-    response.headers["Vary"] = "HX-Request"
+    # The page's language comes from the switch's cookie or Accept-Language.
+    response.headers["Vary"] = "HX-Request, Accept-Language, Cookie"
     return response
 
 
 def wait_in_words(seconds: int) -> str:
     """A wait as a person says it: "40 seconds", "3 minutes", "1 hour 5 minutes" (rounded up)."""
 
-    def unit(n: int, name: str) -> str:
-        return f"{n} {name}{'' if n == 1 else 's'}"
+    def second(n: int) -> str:
+        return ngettext("%(num)d second", "%(num)d seconds", n) % {"num": n}
+
+    def minute(n: int) -> str:
+        return ngettext("%(num)d minute", "%(num)d minutes", n) % {"num": n}
+
+    def hour(n: int) -> str:
+        return ngettext("%(num)d hour", "%(num)d hours", n) % {"num": n}
 
     if seconds < 60:
-        return unit(max(1, seconds), "second")
+        return second(max(1, seconds))
     minutes = -(-seconds // 60)
     if minutes < 60:
-        return unit(minutes, "minute")
+        return minute(minutes)
     hours, rest = divmod(minutes, 60)
-    return unit(hours, "hour") + (f" {unit(rest, 'minute')}" if rest else "")
+    return hour(hours) + (f" {minute(rest)}" if rest else "")
 
 
 def _message(exc: BattleError) -> str:
     """The voter's message; a rate limit says when to try again, from its Retry-After."""
+    detail = translate(exc.detail)
     if isinstance(exc, RateLimited):
         # The limit's own text ends in a vague "later"; the voter gets the actual wait instead.
-        detail = exc.detail.removesuffix("Try again later.").rstrip()
-        return f"{detail} Try again in {wait_in_words(exc.retry_after)}."
-    return exc.detail
+        detail = detail.removesuffix(_("Try again later.")).rstrip()
+        wait = wait_in_words(exc.retry_after)
+        return _("%(refusal)s Try again in %(wait)s.") % {"refusal": detail, "wait": wait}
+    return detail
 
 
 def error_fragment(request: Request, exc: BattleError) -> HTMLResponse:

@@ -60,7 +60,7 @@ def test_leaderboard_journey(
         category = page.get_by_label("Category")
         category.select_option("english")
         expect(page).to_have_url(re.compile(r"category=english"))
-        expect(board.locator(".meta").first).to_contain_text("in english")
+        expect(board.locator(".meta").first).to_contain_text("in English")
         expect(board.locator("tr[data-model]")).to_have_count(2)
         tab.settled()
         category.select_option("code")

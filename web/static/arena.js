@@ -17,10 +17,12 @@
     form.requestSubmit(button);
   });
 
+  // The words come from the page (data-copied, data-copy-failed), in the page's language.
   function setLabel(button, text) {
+    button.arenaLabel ??= button.textContent;
     button.textContent = text;
     clearTimeout(button.arenaTimer);
-    button.arenaTimer = setTimeout(() => { button.textContent = "Copy"; }, 2000);
+    button.arenaTimer = setTimeout(() => { button.textContent = button.arenaLabel; }, 2000);
   }
 
   // Copy puts the answer's markdown, as the model wrote it, on the clipboard.
@@ -31,9 +33,9 @@
     const text = source ? source.content.textContent : "";
     try {
       await navigator.clipboard.writeText(text);
-      setLabel(button, "Copied");
+      setLabel(button, button.dataset.copied || "Copied");
     } catch {
-      setLabel(button, "Copy failed");
+      setLabel(button, button.dataset.copyFailed || "Copy failed");
     }
   });
 })();

@@ -21,6 +21,7 @@ from arena.web.admin_deps import PageAdminDep as AdminDep
 from arena.web.admin_render import admin_router, draft_result, page, redirect, safe_next
 from arena.web.csrf import CSRF as VOTER_CSRF
 from arena.web.deps import EngineDep, SettingsDep, is_htmx
+from arena.web.i18n import _
 from arena.web.render import render
 
 router = admin_router()
@@ -54,7 +55,7 @@ async def login(request: Request, keys: AdminKeysDep, settings: SettingsDep) -> 
             status=401,
             next=target,
             active="admin",
-            error="That is not the admin token (ARENA_ADMIN_TOKEN).",
+            error=_("That is not the admin token (ARENA_ADMIN_TOKEN)."),
         )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
