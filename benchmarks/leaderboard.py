@@ -24,6 +24,7 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from arena.core.settings import Settings
 from arena.store.engine import make_engine, migrate
+from arena.store.style_columns import STYLE_COLUMNS
 from arena.store.tables import Battle, Endpoint, Vote, utcnow
 from arena.votes.board import LeaderboardOptions, compute_payload, ranking_config
 from arena.votes.cache import VoteCache
@@ -104,7 +105,7 @@ def fill(url: str, models: int, votes: int, seed: int = 0) -> None:
                         "excluded": False,
                         "counted": True,
                         "categories": ["english"],
-                        "style": style[k].tolist(),
+                        **dict(zip(STYLE_COLUMNS, style[k].tolist(), strict=True)),
                         "prompt_hash": f"{start + k:032x}",
                         "created_at": now,
                     }
@@ -144,7 +145,6 @@ def add_votes(engine: Any, n: int) -> None:
                     excluded=False,
                     counted=True,
                     categories=[],
-                    style=[],
                     created_at=now,
                 )
             )

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from arena.admin.records import PLACEHOLDER_URL, messages, record_store_problem
 from arena.store.engine import session_scope
+from arena.store.style_columns import with_style
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
 from arena.votes.tags import conversation_tags, prompt_hash
 from arena.votes.version import bump_votes_version
@@ -202,26 +203,24 @@ def _add_record(session: Any, obj: dict[str, Any], key: str, ids: dict[str, int 
                 tags.append(tag.lower())
     excluded = bool(obj.get("excluded"))
     counted = obj.get("counted")
-    session.add(
-        Vote(
-            battle_id=battle.id,
-            winner=obj["winner"],
-            voter_id=judge,
-            model_a_id=a,
-            model_b_id=b,
-            anony=anony,
-            leaked=bool(obj.get("leaked")),
-            excluded=excluded,
-            exclude_reason=str(obj.get("exclude_reason"))[:500]
-            if excluded and obj.get("exclude_reason") is not None
-            else None,
-            counted=bool(counted) if isinstance(counted, bool) else not excluded,
-            categories=tags,
-            style=[float(x) for x in style],
-            prompt_hash=prompt_hash(prompts[0]) if prompts else None,
-            created_at=when,
-        )
+    vote = Vote(
+        battle_id=battle.id,
+        winner=obj["winner"],
+        voter_id=judge,
+        model_a_id=a,
+        model_b_id=b,
+        anony=anony,
+        leaked=bool(obj.get("leaked")),
+        excluded=excluded,
+        exclude_reason=str(obj.get("exclude_reason"))[:500]
+        if excluded and obj.get("exclude_reason") is not None
+        else None,
+        counted=bool(counted) if isinstance(counted, bool) else not excluded,
+        categories=tags,
+        prompt_hash=prompt_hash(prompts[0]) if prompts else None,
+        created_at=when,
     )
+    session.add(with_style(vote, style))
 
 
 def export_battles(engine: Engine, out: TextIO, *, secret: str) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from arena.admin.review import TurnText, endpoint_names, load_turns
+from arena.store.style_columns import stored_style
 from arena.store.tables import Battle, Vote
 from ratings import conv_metadata
 
@@ -74,7 +75,7 @@ def battle_records(
                 "category": list(v.categories),
                 "conversation_a": conversation(conv, "a"),
                 "conversation_b": conversation(conv, "b"),
-                "conv_metadata": metadata(conv, v.style),
+                "conv_metadata": metadata(conv, stored_style(v)),
             }
 
 

@@ -15,6 +15,7 @@ from arena.battles.store import SIDES, WINNERS, owned_battle
 from arena.core.errors import BattleError
 from arena.core.rules import Limits
 from arena.store.engine import session_scope
+from arena.store.style_columns import with_style
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
 from arena.votes.leaks import find_leak, identity_terms
 from arena.votes.limits import check, over_daily_cap
@@ -99,22 +100,20 @@ def cast_vote(
                 "Thank you! You have reached today's limit of counted votes, so this one is "
                 "recorded but does not count on the leaderboard."
             )
-        session.add(
-            Vote(
-                battle_id=battle_id,
-                winner=winner,
-                voter_id=voter_id,
-                client_ip=client_ip,
-                model_a_id=battle.model_a_id,
-                model_b_id=battle.model_b_id,
-                anony=battle.anony,
-                leaked=leaked,
-                counted=counted,
-                categories=conversation_tags(prompts, sides["a"], sides["b"]),
-                style=style_vector(sides["a"], sides["b"]),
-                prompt_hash=prompt_hash(prompts[0]) if prompts else None,
-            )
+        vote = Vote(
+            battle_id=battle_id,
+            winner=winner,
+            voter_id=voter_id,
+            client_ip=client_ip,
+            model_a_id=battle.model_a_id,
+            model_b_id=battle.model_b_id,
+            anony=battle.anony,
+            leaked=leaked,
+            counted=counted,
+            categories=conversation_tags(prompts, sides["a"], sides["b"]),
+            prompt_hash=prompt_hash(prompts[0]) if prompts else None,
         )
+        session.add(with_style(vote, style_vector(sides["a"], sides["b"])))
         bump_votes_version(session)
     return VoteResult(endpoint_a.name, endpoint_b.name, winner, leaked, counted, notice)
 

@@ -25,7 +25,7 @@ from sqlmodel import col, select
 from arena.core.settings import Settings
 from arena.store.engine import begin, in_thread, session_scope
 from arena.store.tables import Endpoint, LeaderboardCache, utcnow
-from arena.votes.cache import CATEGORY_BIT, VoteCache
+from arena.votes.cache import VoteCache, category_mask
 from arena.votes.failure_log import log_failure
 from arena.votes.hygiene import HygieneRules, VoteColumns, apply_hygiene
 from arena.votes.version import votes_version
@@ -94,9 +94,9 @@ def load_votes(
     v = snap.votes
     # A vote that pits a model against itself cannot be ranked; it must not stop the board.
     valid = v.a != v.b
-    mask = valid.copy()
+    mask = valid & (v.outcome >= 0)
     if opts.category:
-        mask &= (snap.categories & CATEGORY_BIT.get(opts.category, 0)) != 0
+        mask &= category_mask(engine, snap, opts.category)
     votes = VoteColumns(
         v.a[mask], v.b[mask], v.outcome[mask], v.voter[mask], v.ip[mask], v.prompt[mask]
     )
