@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     anomaly_min_votes: int = Field(10, ge=2)
     anomaly_alpha: float = Field(0.01, gt=0, lt=1)
     leaderboard_refresh_seconds: float = Field(2.0, gt=0)
+    # A view of a leaderboard never computed before waits this long, then shows "computing".
+    leaderboard_wait_seconds: float = Field(0.5, ge=0, le=30)
 
     # Front end: htmx from a CDN (pinned, SRI-checked), from web/static/vendor, or whichever exists.
     htmx_source: Literal["auto", "cdn", "local"] = "auto"

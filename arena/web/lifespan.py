@@ -28,6 +28,7 @@ from arena.store.secret import shared_secret
 from arena.upstream.moderation import Moderator
 from arena.votes.board import ranking_config
 from arena.votes.board import refresher as leaderboard_refresher
+from arena.votes.board_jobs import BoardJobs
 from arena.votes.cache import VoteCache
 from arena.web.assets import WEB
 from arena.web.state import AdminKeys, ArenaState
@@ -61,6 +62,8 @@ def lifespan_for(settings: Settings) -> object:
             engine, runner, limits=settings.limits, sampling=settings.sampling, pairing=pairing
         )
         token = configured_token(settings)
+        vote_cache = VoteCache()
+        ranking = ranking_config(settings)
         state = ArenaState(
             settings=settings,
             engine=engine,
@@ -76,8 +79,9 @@ def lifespan_for(settings: Settings) -> object:
             battles=BattleService(settings.battle_rules, engine, runner, starter, moderator),
             moderator=moderator,
             pairing=pairing,
-            vote_cache=VoteCache(),
-            ranking=ranking_config(settings),
+            vote_cache=vote_cache,
+            ranking=ranking,
+            boards=BoardJobs(engine, ranking, vote_cache),
         )
         app.state.arena = state
         refresher = asyncio.create_task(
@@ -93,6 +97,7 @@ def lifespan_for(settings: Settings) -> object:
             yield
         finally:
             refresher.cancel()
+            await state.boards.close()
             await starter.shutdown()
             await runner.shutdown()
             if moderator is not None:
