@@ -1,9 +1,9 @@
 """`arena leaderboard`: the ratings of the arena's votes, or of a battle file.
 
 With `--battles FILE` it ranks the file with the pure `ratings` package and never touches the
-database: it imports neither `arena.votes.board` (SQLAlchemy, SQLModel) nor the web stack.
-Only the arena's settings are read, for `min_battles`, so that a file and the arena mark
-preliminary ratings alike.
+database: it imports neither `arena.votes.board` (SQLAlchemy, SQLModel), the web stack nor
+pydantic. Only `min_battles` is read from the arena's settings (`core/ranking_setting.py`), so
+that a file and the arena mark preliminary ratings alike.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _arena_battles(args: argparse.Namespace) -> Battles:
 
 def leaderboard(args: argparse.Namespace) -> int:
     """Print the leaderboard of the arena's votes or of `--battles FILE`."""
-    from arena.core.settings import load_settings
+    from arena.core.ranking_setting import min_battles
     from ratings import compute_leaderboard
     from ratings.formats import to_csv, to_json_dict, to_markdown, to_table
 
@@ -82,7 +82,7 @@ def leaderboard(args: argparse.Namespace) -> int:
         seed=args.seed,
         style_control=args.style_control,
         anchor=_anchor(args.anchor),
-        min_battles=load_settings().min_battles,
+        min_battles=min_battles(),
     )
     lb = dataclasses.replace(lb, category=args.category)
     render = {"table": to_table, "csv": to_csv, "markdown": to_markdown}.get(args.format)
