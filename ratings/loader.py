@@ -6,12 +6,13 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, TextIO
 
 import numpy as np
 
 from ratings.battles import WINNER_CODES, Battles
+from ratings.fastjson import Record, decode_chunk
 from ratings.jsonstream import iter_array
 from ratings.style import raw_from_conversations, raw_from_metadata
 
@@ -51,35 +52,98 @@ class _Collector:
 
     def add(self, objs: list[Any], numbers: list[int]) -> None:
         """Validate and keep each record; ``numbers`` are the line/record numbers."""
-        codes, ids, reject = WINNER_CODES, self.ids, self.rejected.append
+        codes, reject, keep = WINNER_CODES, self.rejected.append, self._keep
         for obj, no in zip(objs, numbers, strict=True):
             problem = record_problem(obj)
             if problem is not None:
                 reject((no, problem))
                 continue
-            ma, mb, code = obj["model_a"], obj["model_b"], codes[obj["winner"]]
-            anony = obj.get("anony")
-            if self.anony_only and anony is not None and not anony:
-                self.non_anony += 1
-                continue
-            if self.category is not None and not _in_category(obj.get("category"), self.category):
-                self.off_category += 1
-                continue
-            ia = ids.get(ma)
-            if ia is None:
-                ia = ids[ma] = len(ids)
-            ib = ids.get(mb)
-            if ib is None:
-                ib = ids[mb] = len(ids)
-            meta = obj.get("conv_metadata")
-            raw = raw_from_metadata(meta) if meta.__class__ is dict else None
-            if raw is None and self.from_conversations:
-                raw = raw_from_conversations(obj.get("conversation_a"), obj.get("conversation_b"))
-            if raw is not None:
-                self.style.append((len(self.a), raw[0], raw[1]))
-            self.a.append(ia)
-            self.b.append(ib)
-            self.out.append(code)
+            get = obj.get
+            keep(
+                obj["model_a"],
+                obj["model_b"],
+                codes[obj["winner"]],
+                get("anony"),
+                get("category"),
+                get("conv_metadata"),
+                obj,
+            )
+
+    def add_typed(self, records: list[Record], numbers: list[int]) -> None:
+        """`add` for records decoded by `fastjson` (names already strings), a column at a time:
+        the same records kept and rejected, with the same messages, in far fewer bytecodes."""
+        codes = [WINNER_CODES.get(r.winner) for r in records]
+        ma = [r.model_a for r in records]
+        mb = [r.model_b for r in records]
+        bad = [
+            k
+            for k, (a, b, c) in enumerate(zip(ma, mb, codes, strict=True))
+            if c is None or a == b or not a or not b
+        ]
+        take = list(range(len(records)))
+        if bad:
+            for k in bad:
+                self.rejected.append((numbers[k], _typed_problem(records[k])))
+            skip = set(bad)
+            take = [k for k in take if k not in skip]
+        if self.anony_only:
+            flags = [records[k].anony for k in take]
+            shut = [k for k, f in zip(take, flags, strict=True) if f is not None and not f]
+            if shut:
+                self.non_anony += len(shut)
+                closed = set(shut)
+                take = [k for k in take if k not in closed]
+        wanted = self.category
+        if wanted is not None:
+            inside = [k for k in take if _in_category(records[k].category, wanted)]
+            self.off_category += len(take) - len(inside)
+            take = inside
+        if len(take) < len(records):
+            records = [records[k] for k in take]
+            ma, mb, codes = [ma[k] for k in take], [mb[k] for k in take], [codes[k] for k in take]
+        ids = self.ids
+        # New names get ids in order of first appearance (a before b), as `_keep` gives them.
+        for name in dict.fromkeys(chain.from_iterable(zip(ma, mb, strict=True))):
+            if name not in ids:
+                ids[name] = len(ids)
+        first = len(self.a)
+        for k, r in enumerate(records):
+            if r.conv_metadata is not None or self.from_conversations:
+                meta = r.conv_metadata
+                raw = raw_from_metadata(meta) if meta.__class__ is dict else None
+                if raw is None and self.from_conversations:
+                    raw = raw_from_conversations(*_conversations(r))
+                if raw is not None:
+                    self.style.append((first + k, raw[0], raw[1]))
+        self.a.extend(map(ids.__getitem__, ma))
+        self.b.extend(map(ids.__getitem__, mb))
+        self.out.extend(codes)  # type: ignore[arg-type]
+
+    def _keep(
+        self, ma: str, mb: str, code: int, anony: Any, category: Any, meta: Any, record: Any
+    ) -> None:
+        if self.anony_only and anony is not None and not anony:
+            self.non_anony += 1
+            return
+        if self.category is not None and not _in_category(category, self.category):
+            self.off_category += 1
+            return
+        ids = self.ids
+        ia = ids.get(ma)
+        if ia is None:
+            ia = ids[ma] = len(ids)
+        ib = ids.get(mb)
+        if ib is None:
+            ib = ids[mb] = len(ids)
+        raw = raw_from_metadata(meta) if meta.__class__ is dict else None
+        if raw is None and self.from_conversations:
+            conv_a, conv_b = _conversations(record)
+            raw = raw_from_conversations(conv_a, conv_b)
+        if raw is not None:
+            self.style.append((len(self.a), raw[0], raw[1]))
+        self.a.append(ia)
+        self.b.append(ib)
+        self.out.append(code)
 
     def battles(self) -> Battles:
         """The accepted battles; style is None when no record carried conv_metadata."""
@@ -91,6 +155,21 @@ class _Collector:
             style[idx, 0] = [s[1] for s in self.style]
             style[idx, 1] = [s[2] for s in self.style]
         return Battles.from_arrays(list(self.ids), self.a, self.b, self.out, style=style)
+
+
+def _typed_problem(r: Record) -> str:
+    """`record_problem`'s words for a typed record that fails it."""
+    if r.winner not in WINNER_CODES:
+        return f"unknown winner {r.winner!r}"
+    if r.model_a == r.model_b:
+        return f"model_a equals model_b ({r.model_a!r})"
+    return "empty model name"
+
+
+def _conversations(record: Any) -> tuple[Any, Any]:
+    if record.__class__ is dict:
+        return record.get("conversation_a"), record.get("conversation_b")
+    return getattr(record, "conversation_a", None), getattr(record, "conversation_b", None)
 
 
 def record_problem(obj: Any) -> str | None:
@@ -174,7 +253,8 @@ def load_battles(
 
 
 def _read_lines(f: TextIO, col: _Collector) -> int:
-    """JSON Lines: parse each chunk of lines as one JSON array; fall back per line on error."""
+    """JSON Lines: decode each chunk of lines at once (typed, msgspec); else parse it as one JSON
+    array (json module); fall back per line on error."""
     start = 0
     while True:
         chunk = list(islice(f, _LINES_PER_CHUNK))
@@ -182,6 +262,11 @@ def _read_lines(f: TextIO, col: _Collector) -> int:
             return start
         numbers = [start + k + 1 for k, line in enumerate(chunk) if line.strip()]
         lines = [chunk[n - start - 1] for n in numbers]
+        start += len(chunk)
+        typed = decode_chunk(lines, conversations=col.from_conversations)
+        if typed is not None:
+            col.add_typed(typed, numbers)
+            continue
         objs: list[Any] | None
         try:
             objs = json.loads("[" + ",".join(lines) + "]")
@@ -191,7 +276,6 @@ def _read_lines(f: TextIO, col: _Collector) -> int:
         if objs is None or len(objs) != len(lines) or any(o.__class__ is not dict for o in objs):
             objs, numbers = _parse_each(lines, numbers, col, last=len(chunk) < _LINES_PER_CHUNK)
         col.add(objs, numbers)
-        start += len(chunk)
 
 
 def _parse_each(
