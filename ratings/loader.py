@@ -12,12 +12,12 @@ from typing import Any, TextIO
 import numpy as np
 
 from ratings.battles import WINNER_CODES, Battles
+from ratings.chunks import TOO_DEEP, first_char, iter_record_chunks
 from ratings.fastjson import Record, decode_chunk
 from ratings.jsonstream import iter_array
 from ratings.style import raw_from_conversations, raw_from_metadata
 
 _LINES_PER_CHUNK = 20_000
-TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 @dataclass
@@ -195,23 +195,8 @@ def record_problem(obj: Any) -> str | None:
 def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any, str | None]]:
     """Every record of a battle file: (line or record number, object, None) or (number, None,
     why it could not be parsed). Validation is the caller's (see `record_problem`)."""
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        first = _first_char(f)
-        f.seek(0)
-        if first == "[":
-            yield from iter_array(f)
-            return
-        lines = list(enumerate(f, start=1))
-    for k, (no, line) in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            yield no, json.loads(line), None
-        except ValueError as e:
-            truncated = k == len(lines) - 1 and not line.endswith("\n")
-            yield no, None, f"{'truncated last line' if truncated else 'malformed JSON'}: {e}"
-        except RecursionError:
-            yield no, None, TOO_DEEP
+    for block, _ in iter_record_chunks(path):
+        yield from block
 
 
 def _in_category(value: Any, wanted: str) -> bool:
@@ -220,16 +205,6 @@ def _in_category(value: Any, wanted: str) -> bool:
     if isinstance(value, list):
         return wanted in value
     return False
-
-
-def _first_char(f: TextIO) -> str:
-    while True:
-        block = f.read(4096)
-        if not block:
-            return ""
-        stripped = block.lstrip()
-        if stripped:
-            return stripped[0]
 
 
 def load_battles(
@@ -246,7 +221,7 @@ def load_battles(
     counting markdown in every answer is far slower than reading the file."""
     col = _Collector(anony_only, category, style_from_conversations)
     with open(path, encoding="utf-8-sig", errors="replace") as f:
-        first = _first_char(f)
+        first = first_char(f)
         f.seek(0)
         total = _read_array(f, col) if first == "[" else _read_lines(f, col)
     return LoadReport(col.battles(), col.rejected, col.non_anony, col.off_category, total)
