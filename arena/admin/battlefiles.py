@@ -11,12 +11,12 @@ not know are added as retired endpoints: they rank, and are never drawn.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+import msgspec
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlmodel import Session, col
 
@@ -203,9 +203,10 @@ def export_battles(engine: Engine, out: TextIO, *, secret: str) -> int:
     from arena.core.signing import voter_pseudonyms
 
     hash_id = voter_pseudonyms(secret).hash_id
+    encode = msgspec.json.Encoder().encode
     n = 0
     with Session(engine) as session:
         for record in battle_records(session, hash_id=hash_id):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(encode(record).decode() + "\n")
             n += 1
     return n
