@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import msgspec
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlmodel import Session, col
 
 from arena.admin.import_rows import Rows, add_record, column_defaults, fingerprint
 from arena.admin.records import PLACEHOLDER_URL, record_store_problem
+from arena.store.bulk import insert_rows, reserve_ids
 from arena.store.tables import Answer, Battle, Counter, Endpoint, Turn, Vote, utcnow
 from arena.votes.version import VOTES_VERSION
 from ratings.chunks import iter_record_chunks
@@ -148,24 +149,27 @@ def _import_chunk(
         report.imported += 1
     _insert(conn, Battle, rows.battles)
     if rows.turns:
-        defaults = column_defaults(Turn)
-        turn_ids = conn.execute(
-            insert(Turn).returning(col(Turn.id), sort_by_parameter_order=True),
-            [{**defaults, **t} for t in rows.turns],
-        ).scalars()
         answers = []
-        for turn_id, pair in zip(turn_ids, rows.answers, strict=True):
+        turn_ids = reserve_ids(conn, _table(Turn), len(rows.turns))
+        for turn, turn_id, pair in zip(rows.turns, turn_ids, rows.answers, strict=True):
+            turn["id"] = turn_id
             for answer in pair:
                 answer["turn_id"] = turn_id
                 answers.append(answer)
+        _insert(conn, Turn, rows.turns)
         _insert(conn, Answer, answers)
     _insert(conn, Vote, rows.votes)
 
 
-def _insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    defaults = column_defaults(table)
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
+    defaults = column_defaults(model)
     for i in range(0, len(rows), _INSERT_BATCH):
-        conn.execute(insert(table), [{**defaults, **r} for r in rows[i : i + _INSERT_BATCH]])
+        insert_rows(conn, _table(model), [{**defaults, **r} for r in rows[i : i + _INSERT_BATCH]])
 
 
 def _new_endpoint(conn: Connection, name: str, now: Any) -> int:
