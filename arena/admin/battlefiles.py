@@ -12,6 +12,7 @@ not know are added as retired endpoints: they rank, and are never drawn.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -35,6 +36,7 @@ _INSERT_BATCH = 5_000
 #: Keys per duplicate look-up (well under SQLite's 32,766 bound parameters).
 _LOOKUP_BATCH = 5_000
 Progress = Callable[[int], None]
+_HEX = re.compile(r"[0-9a-f]{24}")
 
 
 class _Rejected(Exception):
@@ -167,9 +169,13 @@ def _table(model: Any) -> Table:
 
 
 def _insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
-    defaults = column_defaults(model)
+    if not rows:
+        return
+    missing = {k: v for k, v in column_defaults(model).items() if k not in rows[0]}
+    if missing:
+        rows = [{**missing, **r} for r in rows]
     for i in range(0, len(rows), _INSERT_BATCH):
-        insert_rows(conn, _table(model), [{**defaults, **r} for r in rows[i : i + _INSERT_BATCH]])
+        insert_rows(conn, _table(model), rows[i : i + _INSERT_BATCH])
 
 
 def _new_endpoint(conn: Connection, name: str, now: Any) -> int:
@@ -189,6 +195,10 @@ def _new_endpoint(conn: Connection, name: str, now: Any) -> int:
     return int(new_id)
 
 
+def _present(conn: Connection, column: Any, keys: list[str]) -> list[str]:
+    return [k for (k,) in conn.execute(select(column).where(column.in_(keys))) if k]
+
+
 def _existing(conn: Connection, keys: Iterable[str]) -> set[str]:
     """The keys that are already battles here: imported ones (by their question_id) and the
     arena's own, which an export writes with their battle id as `question_id`."""
@@ -196,8 +206,10 @@ def _existing(conn: Connection, keys: Iterable[str]) -> set[str]:
     batch = list(keys)
     for i in range(0, len(batch), _LOOKUP_BATCH):
         chunk = batch[i : i + _LOOKUP_BATCH]
-        for column in (col(Battle.external_id), col(Battle.id)):
-            found.update(k for (k,) in conn.execute(select(column).where(column.in_(chunk))) if k)
+        found.update(_present(conn, col(Battle.external_id), chunk))
+        # Only a key shaped like the arena's own battle ids (24 hex digits) can be one.
+        if own := [k for k in chunk if len(k) == 24 and _HEX.fullmatch(k)]:
+            found.update(_present(conn, col(Battle.id), own))
     return found
 
 

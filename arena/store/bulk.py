@@ -21,7 +21,7 @@ _encode_json = msgspec.json.Encoder().encode
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
     # The format SQLAlchemy writes and compares with, microseconds always present.
-    return None if value is None else f"{value:%Y-%m-%d %H:%M:%S.%f}"
+    return None if value is None else value.isoformat(" ", "microseconds")
 
 
 def _json_text(value: Any) -> str:
