@@ -96,7 +96,8 @@ def bench_size(name: str, rounds: int, arena: ArenaRank | None = None) -> None:
         f"{name:6s} models={m:4d} battles={n:>10,d} pairs={len(counts.i):>6,d} | "
         f"aggregate {t['aggregate']:.3f}s  fit {t['fit']:.3f}s ({f.iterations} it)  "
         f"sandwich {t['sandwich']:.3f}s  agg+fit+sandwich {t['leaderboard']:.3f}s  "
-        f"bootstrap x{rounds} {t['bootstrap']:.2f}s  peak traced {peak / 2**20:.0f} MiB"
+        f"bootstrap x{rounds} {t['bootstrap']:.2f}s (target <1 s at large)  "
+        f"peak traced {peak / 2**20:.0f} MiB"
     )
     if arena is not None:
         arena.compare(a, b, o, names, rounds / t["bootstrap"] if t["bootstrap"] else None)
@@ -226,8 +227,15 @@ def bench_file(lines: int) -> None:
                 f.write(json.dumps(rec) + "\n")
         t_write = time.perf_counter() - t0
         size = path.stat().st_size
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                json.loads(line)
+        t_floor, c_floor = time.perf_counter() - t0, time.process_time() - c0
+        t_cli = cli_seconds(path)
+        t0, c0 = time.perf_counter(), time.process_time()
         rep = load_battles(path)
+        c_load = time.process_time() - c0
         t_load = time.perf_counter() - t0
         lb = compute_leaderboard(rep.battles)
         t_fit = time.perf_counter() - t0 - t_load
@@ -235,10 +243,26 @@ def bench_file(lines: int) -> None:
         buf.write(to_table(lb))
         t_all = time.perf_counter() - t0
     print(
-        f"jsonl  {lines:,d} lines ({size / 2**20:.0f} MiB): write {t_write:.2f}s | load_battles "
-        f"{t_load:.2f}s  compute_leaderboard (with Elo) {t_fit:.2f}s  "
-        f"load+compute+print {t_all:.2f}s"
+        f"jsonl  {lines:,d} lines ({size / 2**20:.0f} MiB): write {t_write:.2f}s | floor: "
+        f"json-module parse {t_floor:.2f}s (cpu {c_floor:.2f}s) | load_battles {t_load:.2f}s "
+        f"(cpu {c_load:.2f}s)"
+        f"  compute_leaderboard (with Elo) {t_fit:.2f}s  load+compute+print {t_all:.2f}s | "
+        f"`arena leaderboard --battles` {t_cli:.2f}s = {t_cli / t_floor:.2f}x the floor "
+        "(target 1.5x)"
     )
+
+
+def cli_seconds(path: Path) -> float:
+    """Wall time of `arena leaderboard --battles FILE` in a fresh interpreter, imports included."""
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "arena", "leaderboard", "--battles", str(path)],
+        cwd=_HERE.parent,
+        env={**os.environ, "ARENA_CONFIG": os.devnull + ".toml"},
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    return time.perf_counter() - t0
 
 
 def main() -> None:

@@ -6,17 +6,18 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from typing import Any, TextIO
 
 import numpy as np
 
 from ratings.battles import WINNER_CODES, Battles
+from ratings.chunks import TOO_DEEP, first_char, iter_record_chunks
+from ratings.fastjson import Record, decode_chunk
 from ratings.jsonstream import iter_array
 from ratings.style import raw_from_conversations, raw_from_metadata
 
 _LINES_PER_CHUNK = 20_000
-TOO_DEEP = "malformed JSON: nested too deeply"
 
 
 @dataclass
@@ -56,39 +57,116 @@ class _Collector:
 
     def add(self, objs: list[Any], numbers: list[int]) -> None:
         """Validate and keep each record; ``numbers`` are the line/record numbers."""
-        codes, ids, reject = WINNER_CODES, self.ids, self.rejected.append
+        codes, reject, keep = WINNER_CODES, self.rejected.append, self._keep
         for obj, no in zip(objs, numbers, strict=True):
             problem = record_problem(obj)
             if problem is not None:
                 reject((no, problem))
                 continue
-            ma, mb, code = obj["model_a"], obj["model_b"], codes[obj["winner"]]
-            anony = obj.get("anony")
-            if self.anony_only and anony is not None and not anony:
-                self.non_anony += 1
-                continue
-            if self.category is not None and not _in_category(obj.get("category"), self.category):
-                self.off_category += 1
-                continue
+            get = obj.get
+            keep(
+                obj["model_a"],
+                obj["model_b"],
+                codes[obj["winner"]],
+                get("anony"),
+                get("category"),
+                get("modality"),
+                get("conv_metadata"),
+                obj,
+            )
+
+    def add_typed(self, records: list[Record], numbers: list[int]) -> None:
+        """`add` for records decoded by `fastjson` (names already strings), a column at a time:
+        the same records kept and rejected, with the same messages, in far fewer bytecodes."""
+        codes = [WINNER_CODES.get(r.winner) for r in records]
+        ma = [r.model_a for r in records]
+        mb = [r.model_b for r in records]
+        bad = [
+            k
+            for k, (a, b, c) in enumerate(zip(ma, mb, codes, strict=True))
+            if c is None or a == b or not a or not b
+        ]
+        take = list(range(len(records)))
+        if bad:
+            for k in bad:
+                self.rejected.append((numbers[k], _typed_problem(records[k])))
+            skip = set(bad)
+            take = [k for k in take if k not in skip]
+        if self.anony_only:
+            flags = [records[k].anony for k in take]
+            shut = [k for k, f in zip(take, flags, strict=True) if f is not None and not f]
+            if shut:
+                self.non_anony += len(shut)
+                closed = set(shut)
+                take = [k for k in take if k not in closed]
+        if self.modality is not None:
             # A record without `modality` is a text battle (files from before vision battles).
-            if self.modality is not None and (obj.get("modality") or "text") != self.modality:
-                self.off_category += 1
-                continue
-            ia = ids.get(ma)
-            if ia is None:
-                ia = ids[ma] = len(ids)
-            ib = ids.get(mb)
-            if ib is None:
-                ib = ids[mb] = len(ids)
-            meta = obj.get("conv_metadata")
-            raw = raw_from_metadata(meta) if meta.__class__ is dict else None
-            if raw is None and self.from_conversations:
-                raw = raw_from_conversations(obj.get("conversation_a"), obj.get("conversation_b"))
-            if raw is not None:
-                self.style.append((len(self.a), raw[0], raw[1]))
-            self.a.append(ia)
-            self.b.append(ib)
-            self.out.append(code)
+            same = [k for k in take if (records[k].modality or "text") == self.modality]
+            self.off_category += len(take) - len(same)
+            take = same
+        wanted = self.category
+        if wanted is not None:
+            inside = [k for k in take if _in_category(records[k].category, wanted)]
+            self.off_category += len(take) - len(inside)
+            take = inside
+        if len(take) < len(records):
+            records = [records[k] for k in take]
+            ma, mb, codes = [ma[k] for k in take], [mb[k] for k in take], [codes[k] for k in take]
+        ids = self.ids
+        # New names get ids in order of first appearance (a before b), as `_keep` gives them.
+        for name in dict.fromkeys(chain.from_iterable(zip(ma, mb, strict=True))):
+            if name not in ids:
+                ids[name] = len(ids)
+        first = len(self.a)
+        for k, r in enumerate(records):
+            if r.conv_metadata is not None or self.from_conversations:
+                meta = r.conv_metadata
+                raw = raw_from_metadata(meta) if meta.__class__ is dict else None
+                if raw is None and self.from_conversations:
+                    raw = raw_from_conversations(*_conversations(r))
+                if raw is not None:
+                    self.style.append((first + k, raw[0], raw[1]))
+        self.a.extend(map(ids.__getitem__, ma))
+        self.b.extend(map(ids.__getitem__, mb))
+        self.out.extend(codes)  # type: ignore[arg-type]
+
+    def _keep(
+        self,
+        ma: str,
+        mb: str,
+        code: int,
+        anony: Any,
+        category: Any,
+        modality: Any,
+        meta: Any,
+        record: Any,
+    ) -> None:
+        if self.anony_only and anony is not None and not anony:
+            self.non_anony += 1
+            return
+        if self.category is not None and not _in_category(category, self.category):
+            self.off_category += 1
+            return
+        # A record without `modality` is a text battle (files from before vision battles).
+        if self.modality is not None and (modality or "text") != self.modality:
+            self.off_category += 1
+            return
+        ids = self.ids
+        ia = ids.get(ma)
+        if ia is None:
+            ia = ids[ma] = len(ids)
+        ib = ids.get(mb)
+        if ib is None:
+            ib = ids[mb] = len(ids)
+        raw = raw_from_metadata(meta) if meta.__class__ is dict else None
+        if raw is None and self.from_conversations:
+            conv_a, conv_b = _conversations(record)
+            raw = raw_from_conversations(conv_a, conv_b)
+        if raw is not None:
+            self.style.append((len(self.a), raw[0], raw[1]))
+        self.a.append(ia)
+        self.b.append(ib)
+        self.out.append(code)
 
     def battles(self) -> Battles:
         """The accepted battles; style is None when no record carried conv_metadata."""
@@ -100,6 +178,21 @@ class _Collector:
             style[idx, 0] = [s[1] for s in self.style]
             style[idx, 1] = [s[2] for s in self.style]
         return Battles.from_arrays(list(self.ids), self.a, self.b, self.out, style=style)
+
+
+def _typed_problem(r: Record) -> str:
+    """`record_problem`'s words for a typed record that fails it."""
+    if r.winner not in WINNER_CODES:
+        return f"unknown winner {r.winner!r}"
+    if r.model_a == r.model_b:
+        return f"model_a equals model_b ({r.model_a!r})"
+    return "empty model name"
+
+
+def _conversations(record: Any) -> tuple[Any, Any]:
+    if record.__class__ is dict:
+        return record.get("conversation_a"), record.get("conversation_b")
+    return getattr(record, "conversation_a", None), getattr(record, "conversation_b", None)
 
 
 def record_problem(obj: Any) -> str | None:
@@ -125,23 +218,8 @@ def record_problem(obj: Any) -> str | None:
 def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[int, Any, str | None]]:
     """Every record of a battle file: (line or record number, object, None) or (number, None,
     why it could not be parsed). Validation is the caller's (see `record_problem`)."""
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        first = _first_char(f)
-        f.seek(0)
-        if first == "[":
-            yield from iter_array(f)
-            return
-        lines = list(enumerate(f, start=1))
-    for k, (no, line) in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            yield no, json.loads(line), None
-        except ValueError as e:
-            truncated = k == len(lines) - 1 and not line.endswith("\n")
-            yield no, None, f"{'truncated last line' if truncated else 'malformed JSON'}: {e}"
-        except RecursionError:
-            yield no, None, TOO_DEEP
+    for block, _ in iter_record_chunks(path):
+        yield from block
 
 
 def _in_category(value: Any, wanted: str) -> bool:
@@ -150,16 +228,6 @@ def _in_category(value: Any, wanted: str) -> bool:
     if isinstance(value, list):
         return wanted in value
     return False
-
-
-def _first_char(f: TextIO) -> str:
-    while True:
-        block = f.read(4096)
-        if not block:
-            return ""
-        stripped = block.lstrip()
-        if stripped:
-            return stripped[0]
 
 
 def load_battles(
@@ -177,14 +245,15 @@ def load_battles(
     counting markdown in every answer is far slower than reading the file."""
     col = _Collector(anony_only, category, style_from_conversations, modality)
     with open(path, encoding="utf-8-sig", errors="replace") as f:
-        first = _first_char(f)
+        first = first_char(f)
         f.seek(0)
         total = _read_array(f, col) if first == "[" else _read_lines(f, col)
     return LoadReport(col.battles(), col.rejected, col.non_anony, col.off_category, total)
 
 
 def _read_lines(f: TextIO, col: _Collector) -> int:
-    """JSON Lines: parse each chunk of lines as one JSON array; fall back per line on error."""
+    """JSON Lines: decode each chunk of lines at once (typed, msgspec); else parse it as one JSON
+    array (json module); fall back per line on error."""
     start = 0
     while True:
         chunk = list(islice(f, _LINES_PER_CHUNK))
@@ -192,6 +261,11 @@ def _read_lines(f: TextIO, col: _Collector) -> int:
             return start
         numbers = [start + k + 1 for k, line in enumerate(chunk) if line.strip()]
         lines = [chunk[n - start - 1] for n in numbers]
+        start += len(chunk)
+        typed = decode_chunk(lines, conversations=col.from_conversations)
+        if typed is not None:
+            col.add_typed(typed, numbers)
+            continue
         objs: list[Any] | None
         try:
             objs = json.loads("[" + ",".join(lines) + "]")
@@ -201,7 +275,6 @@ def _read_lines(f: TextIO, col: _Collector) -> int:
         if objs is None or len(objs) != len(lines) or any(o.__class__ is not dict for o in objs):
             objs, numbers = _parse_each(lines, numbers, col, last=len(chunk) < _LINES_PER_CHUNK)
         col.add(objs, numbers)
-        start += len(chunk)
 
 
 def _parse_each(

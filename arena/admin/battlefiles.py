@@ -1,8 +1,9 @@
 """Importing battle files (LMSYS/LMArena "clean battle" records) into the arena's database.
 
-Every record is checked first (the same rule as `ratings.load_battles`, plus the optional fields'
-types); the good ones go in one transaction, so a failure leaves nothing half-imported. A record
-whose `question_id` (or, without one, whose content) is already in the database — as an imported
+Every record is checked (the same rule as `ratings.load_battles`, plus the optional fields'
+types); the good ones go in with bulk inserts, a batch at a time, all in one transaction, so a
+failure (or, with `strict`, one bad record) leaves nothing imported. A record whose
+`question_id` (or, without one, whose content) is already in the database — as an imported
 battle's question_id or as one of the arena's own battle ids, which its exports carry — is a
 duplicate and is skipped, so a file can go round any number of times. Models the arena does
 not know are added as retired endpoints: they rank, and are never drawn.
@@ -10,29 +11,37 @@ not know are added as retired endpoints: they rank, and are never drawn.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import secrets
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+import msgspec
+from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlmodel import Session, col
 
-from arena.admin.battle_images import record_modality, store_record_images
-from arena.admin.records import PLACEHOLDER_URL, messages, record_store_problem
-from arena.store.engine import session_scope
-from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
-from arena.votes.category_bits import bits_of
-from arena.votes.tags import conversation_tags, prompt_hash
-from arena.votes.version import bump_votes_version
-from ratings.loader import iter_records, record_problem
-from ratings.style import raw_from_conversations, raw_from_metadata
+from arena.admin.battle_images import store_record_images
+from arena.admin.import_rows import Rows, add_record, column_defaults, fingerprint, turns_of
+from arena.admin.records import PLACEHOLDER_URL, record_store_problem
+from arena.store.bulk import insert_rows, reserve_ids
+from arena.store.tables import Answer, Battle, Counter, Endpoint, Turn, Vote, utcnow
+from arena.votes.version import VOTES_VERSION
+from ratings.chunks import iter_record_chunks
+from ratings.loader import record_problem
 
 IMPORTED_BASE_URL = PLACEHOLDER_URL
+__all__ = ["ImportReport", "export_battles", "fingerprint", "import_battles"]
+#: Rows of one kind per INSERT statement sent to the driver (executemany batches them further).
+_INSERT_BATCH = 5_000
+#: Keys per duplicate look-up (well under SQLite's 32,766 bound parameters).
+_LOOKUP_BATCH = 5_000
+Progress = Callable[[int], None]
+_HEX = re.compile(r"[0-9a-f]{24}")
+
+
+class _Rejected(Exception):
+    """Raised inside the transaction to undo it: strict mode met a bad record."""
 
 
 @dataclass
@@ -54,38 +63,17 @@ class ImportReport:
         )
 
 
-def _turns(obj: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
-    """Prompts and each side's answers, from the two conversations."""
-    conv_a = messages(obj.get("conversation_a")) or []
-    conv_b = messages(obj.get("conversation_b")) or []
-    prompts = [m["content"] for m in conv_a if m["role"] == "user"]
-    answers_a = [m["content"] for m in conv_a if m["role"] == "assistant"]
-    answers_b = [m["content"] for m in conv_b if m["role"] == "assistant"]
-    n = len(prompts)
-    pad = [""] * n
-    return prompts, (answers_a + pad)[:n], (answers_b + pad)[:n]
-
-
-def fingerprint(obj: dict[str, Any]) -> str:
-    """The duplicate key of a record: its question_id, else a hash of what it says."""
-    qid = obj.get("question_id")
-    if isinstance(qid, str | int) and str(qid):
-        # Cutting a long id could make two battles one; a hash of it cannot.
-        text = str(qid)
-        return text if len(text) <= 200 else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-    keys = ("model_a", "model_b", "winner", "tstamp", "judge", "conversation_a", "conversation_b")
-    blob = json.dumps([obj.get(k) for k in keys], sort_keys=True, default=str)
-    return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
-
-
-def read_valid(
-    path: str | os.PathLike[str], report: ImportReport, *, strict: bool = False
+def _checked(
+    chunk: list[tuple[int, Any, str | None]],
+    report: ImportReport,
+    names: dict[str, str | None],
+    *,
+    strict: bool,
 ) -> list[dict[str, Any]]:
-    """The usable records of a file; the others go to the report with their line numbers.
+    """The usable records of a chunk; the others go to the report with their line numbers.
     With `strict`, reading stops at the first bad record."""
     good: list[dict[str, Any]] = []
-    names: dict[str, str | None] = {}
-    for no, obj, error in iter_records(path):
+    for no, obj, error in chunk:
         report.total += 1
         problem = error or record_problem(obj) or record_store_problem(obj, names)
         if problem:
@@ -98,137 +86,139 @@ def read_valid(
 
 
 def import_battles(
-    engine: Engine, path: str | os.PathLike[str], *, strict: bool = False
+    engine: Engine,
+    path: str | os.PathLike[str],
+    *,
+    strict: bool = False,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Import a battle file; with `strict`, any rejected record means nothing is imported."""
+    """Import a battle file; with `strict`, any rejected record means nothing is imported.
+    `progress` is called with the characters read so far, chunk by chunk."""
     report = ImportReport()
-    records = read_valid(path, report, strict=strict)
-    if strict and report.rejected:
-        return report
-    with session_scope(engine) as session:
-        ids = {e.name: e.id for e in session.exec(select(Endpoint)).all()}
-        for obj in records:
-            for name in (obj["model_a"], obj["model_b"]):
-                if name not in ids:
-                    endpoint = Endpoint(
-                        name=name,
-                        base_url=IMPORTED_BASE_URL,
-                        model=name,
-                        enabled=False,
-                        retired=True,
-                        source="import",
-                    )
-                    session.add(endpoint)
-                    session.flush()
-                    ids[name] = endpoint.id
-                    report.new_models.append(name)
-        keys = [fingerprint(o) for o in records]
-        known = _existing(session, keys)
-        for obj, key in zip(records, keys, strict=True):
-            if key in known:
-                report.duplicates += 1
-                continue
-            known.add(key)
-            _add_record(session, obj, key, ids)
-            report.imported += 1
-            if report.imported % 1000 == 0:
-                session.flush()
-        if report.imported:
-            bump_votes_version(session)
+    names: dict[str, str | None] = {}
+    try:
+        with engine.begin() as conn:
+            ids = _endpoint_ids(conn)
+            seen: set[str] = set()
+            read = 0
+            for chunk, size in iter_record_chunks(path):
+                records = _checked(chunk, report, names, strict=strict)
+                if strict and report.rejected:
+                    raise _Rejected
+                _import_chunk(conn, records, ids, seen, report)
+                read += size
+                if progress is not None:
+                    progress(read)
+            if report.imported:
+                conn.execute(
+                    update(Counter)
+                    .where(col(Counter.name) == VOTES_VERSION)
+                    .values(value=Counter.value + 1)
+                )
+    except _Rejected:
+        # The transaction was rolled back: nothing of the file is in the database.
+        report.imported, report.duplicates, report.new_models = 0, 0, []
     return report
 
 
-def _existing(session: Any, keys: Iterable[str]) -> set[str]:
+def _endpoint_ids(conn: Connection) -> dict[str, int]:
+    rows = conn.execute(select(col(Endpoint.id), col(Endpoint.name)))
+    return {str(n): int(i or 0) for i, n in rows}
+
+
+def _import_chunk(
+    conn: Connection,
+    records: list[dict[str, Any]],
+    ids: dict[str, int],
+    seen: set[str],
+    report: ImportReport,
+) -> None:
+    now = utcnow()
+    for obj in records:
+        for name in (obj["model_a"], obj["model_b"]):
+            if name not in ids:
+                ids[name] = _new_endpoint(conn, name, now)
+                report.new_models.append(name)
+    keys = [fingerprint(o) for o in records]
+    known = _existing(conn, keys) | seen
+    rows = Rows()
+    for obj, key in zip(records, keys, strict=True):
+        if key in known:
+            report.duplicates += 1
+            continue
+        known.add(key)
+        seen.add(key)
+        add_record(rows, obj, key, ids, now)
+        report.imported += 1
+    _insert(conn, Battle, rows.battles)
+    if rows.turns:
+        answers = []
+        turn_ids = reserve_ids(conn, _table(Turn), len(rows.turns))
+        for turn, turn_id, pair in zip(rows.turns, turn_ids, rows.answers, strict=True):
+            turn["id"] = turn_id
+            for answer in pair:
+                answer["turn_id"] = turn_id
+                answers.append(answer)
+        _insert(conn, Turn, rows.turns)
+        _insert(conn, Answer, answers)
+        if rows.images:
+            # Vision records: link (and store the carried) images to their turns, few and rare.
+            with Session(bind=conn) as session:
+                for obj, first in rows.images:
+                    n = len(turns_of(obj)[0])
+                    store_record_images(session, obj, turn_ids[first : first + n])
+                session.flush()
+    _insert(conn, Vote, rows.votes)
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    missing = {k: v for k, v in column_defaults(model).items() if k not in rows[0]}
+    if missing:
+        rows = [{**missing, **r} for r in rows]
+    for i in range(0, len(rows), _INSERT_BATCH):
+        insert_rows(conn, _table(model), rows[i : i + _INSERT_BATCH])
+
+
+def _new_endpoint(conn: Connection, name: str, now: Any) -> int:
+    endpoint = Endpoint(
+        name=name,
+        base_url=IMPORTED_BASE_URL,
+        model=name,
+        enabled=False,
+        retired=True,
+        source="import",
+        created_at=now,
+        updated_at=now,
+    )
+    values = endpoint.model_dump(exclude={"id"})
+    new_id = conn.execute(insert(Endpoint).values(values).returning(col(Endpoint.id))).scalar_one()
+    assert new_id is not None
+    return int(new_id)
+
+
+def _present(conn: Connection, column: Any, keys: list[str]) -> list[str]:
+    return [k for (k,) in conn.execute(select(column).where(column.in_(keys))) if k]
+
+
+def _existing(conn: Connection, keys: Iterable[str]) -> set[str]:
     """The keys that are already battles here: imported ones (by their question_id) and the
     arena's own, which an export writes with their battle id as `question_id`."""
     found: set[str] = set()
     batch = list(keys)
-    for i in range(0, len(batch), 500):
-        chunk = batch[i : i + 500]
-        for column in (col(Battle.external_id), col(Battle.id)):
-            rows = session.exec(select(column).where(column.in_(chunk))).all()
-            found.update(k for k in rows if k)
+    for i in range(0, len(batch), _LOOKUP_BATCH):
+        chunk = batch[i : i + _LOOKUP_BATCH]
+        found.update(_present(conn, col(Battle.external_id), chunk))
+        # Only a key shaped like the arena's own battle ids (24 hex digits) can be one.
+        if own := [k for k in chunk if len(k) == 24 and _HEX.fullmatch(k)]:
+            found.update(_present(conn, col(Battle.id), own))
     return found
-
-
-def _add_record(session: Any, obj: dict[str, Any], key: str, ids: dict[str, int | None]) -> None:
-    prompts, answers_a, answers_b = _turns(obj)
-    a, b = ids[obj["model_a"]], ids[obj["model_b"]]
-    assert a is not None and b is not None
-    tstamp = obj.get("tstamp")
-    when = (
-        datetime.fromtimestamp(float(tstamp), UTC).replace(tzinfo=None)
-        if isinstance(tstamp, int | float)
-        else utcnow()
-    )
-    judge = str(obj.get("judge") or "import")[:64]
-    anony = obj.get("anony") is not False
-    battle = Battle(
-        id=secrets.token_hex(12),
-        voter_id=judge,
-        model_a_id=a,
-        model_b_id=b,
-        status="voted",
-        anony=anony,
-        external_id=key,
-        created_at=when,
-        updated_at=when,
-    )
-    session.add(battle)
-    turn_ids: list[int] = []
-    for index, prompt in enumerate(prompts):
-        turn = Turn(battle_id=battle.id, index=index, prompt=prompt, status="done", created_at=when)
-        session.add(turn)
-        session.flush()
-        assert turn.id is not None
-        turn_ids.append(turn.id)
-        for side, answers, model_id in (("a", answers_a, a), ("b", answers_b, b)):
-            session.add(
-                Answer(
-                    turn_id=turn.id,
-                    side=side,
-                    endpoint_id=model_id,
-                    status="done",
-                    content=answers[index],
-                    finish_reason="stop",
-                )
-            )
-    meta = obj.get("conv_metadata")
-    raw = raw_from_metadata(meta) if isinstance(meta, dict) else None
-    if raw is None and prompts:
-        # The same features `arena leaderboard --battles FILE --style-control` computes.
-        raw = raw_from_conversations(obj.get("conversation_a"), obj.get("conversation_b"))
-    style = [*raw[0], *raw[1]] if raw is not None else []
-    tags = conversation_tags(prompts, answers_a, answers_b) if prompts else []
-    for extra in (obj.get("category"), obj.get("language")):
-        for tag in extra if isinstance(extra, list) else [extra]:
-            if isinstance(tag, str) and tag and tag.lower() not in tags:
-                tags.append(tag.lower())
-    excluded = bool(obj.get("excluded"))
-    counted = obj.get("counted")
-    session.add(
-        Vote(
-            battle_id=battle.id,
-            winner=obj["winner"],
-            voter_id=judge,
-            model_a_id=a,
-            model_b_id=b,
-            anony=anony,
-            leaked=bool(obj.get("leaked")),
-            excluded=excluded,
-            exclude_reason=str(obj.get("exclude_reason"))[:500]
-            if excluded and obj.get("exclude_reason") is not None
-            else None,
-            counted=bool(counted) if isinstance(counted, bool) else not excluded,
-            categories=tags,
-            category_bits=bits_of(tags),
-            style=[float(x) for x in style],
-            prompt_hash=prompt_hash(prompts[0]) if prompts else None,
-            created_at=when,
-            modality=record_modality(obj),
-        )
-    )
-    store_record_images(session, obj, turn_ids)
 
 
 def export_battles(engine: Engine, out: TextIO, *, secret: str, images: bool = False) -> int:
@@ -238,9 +228,10 @@ def export_battles(engine: Engine, out: TextIO, *, secret: str, images: bool = F
     from arena.core.signing import voter_pseudonyms
 
     hash_id = voter_pseudonyms(secret).hash_id
+    encode = msgspec.json.Encoder().encode
     n = 0
     with Session(engine) as session:
         for record in battle_records(session, hash_id=hash_id, with_images=images):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(encode(record).decode() + "\n")
             n += 1
     return n

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
 from pydantic import ValidationError
 
 from arena.store.endpoint_models import EndpointCreate
@@ -103,8 +104,23 @@ def record_store_problem(obj: dict[str, Any], names: dict[str, str | None]) -> s
             return names[name]
     if problem := optional_problem(obj):
         return problem
+    if not _encodable(obj):
+        return "the record holds invalid Unicode (a lone surrogate such as \\ud800)"
+    return None
+
+
+def _encodable(obj: Any) -> bool:
+    """Whether every string of a record can be stored as UTF-8 (msgspec's encoder finds out an
+    order of magnitude faster than json.dumps; the json module decides what msgspec cannot)."""
+    try:
+        msgspec.json.encode(obj)
+        return True
+    except UnicodeEncodeError:
+        return False
+    except (TypeError, ValueError, OverflowError):
+        pass
     try:
         json.dumps(obj, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        return "the record holds invalid Unicode (a lone surrogate such as \\ud800)"
-    return None
+        return False
+    return True

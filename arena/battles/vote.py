@@ -17,6 +17,7 @@ from arena.battles.vision import battle_modality
 from arena.core.errors import BattleError
 from arena.core.rules import Limits
 from arena.store.engine import session_scope
+from arena.store.style_columns import with_style
 from arena.store.tables import Answer, Battle, Endpoint, Turn, Vote, utcnow
 from arena.votes.leaks import find_leak, identity_terms
 from arena.votes.limits import check, over_daily_cap
@@ -115,24 +116,22 @@ def cast_vote(
             hard_threshold=hard_threshold,
             queue_for_llm=llm_tagger is not None,
         )
-        session.add(
-            Vote(
-                battle_id=battle_id,
-                winner=winner,
-                voter_id=voter_id,
-                client_ip=client_ip,
-                model_a_id=battle.model_a_id,
-                model_b_id=battle.model_b_id,
-                anony=battle.anony,
-                leaked=leaked,
-                counted=counted,
-                categories=names,
-                category_bits=bits,
-                style=style_vector(sides["a"], sides["b"]),
-                prompt_hash=first_hash,
-                modality=battle_modality(session, battle_id),
-            )
+        vote = Vote(
+            battle_id=battle_id,
+            winner=winner,
+            voter_id=voter_id,
+            client_ip=client_ip,
+            model_a_id=battle.model_a_id,
+            model_b_id=battle.model_b_id,
+            anony=battle.anony,
+            leaked=leaked,
+            counted=counted,
+            categories=names,
+            category_bits=bits,
+            prompt_hash=first_hash,
+            modality=battle_modality(session, battle_id),
         )
+        session.add(with_style(vote, style_vector(sides["a"], sides["b"])))
         bump_votes_version(session)
         figures = side_figures(session, battle_id)
     return VoteResult(endpoint_a.name, endpoint_b.name, winner, leaked, counted, notice, figures)

@@ -7,7 +7,9 @@ a command runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +40,8 @@ def import_(args: argparse.Namespace) -> int:
 
     if not Path(args.file).is_file():
         raise ValueError(f"no such file: {args.file}")
-    with database() as engine:
-        report = import_battles(engine, args.file, strict=args.strict)
+    with database() as engine, _progress_bar(Path(args.file)) as progress:
+        report = import_battles(engine, args.file, strict=args.strict, progress=progress)
     for no, reason in report.rejected:
         print(f"{args.file}:{no}: rejected: {reason}", file=sys.stderr)
     if args.strict and report.rejected:
@@ -47,6 +49,28 @@ def import_(args: argparse.Namespace) -> int:
         return 1
     print(report.summary())
     return 1 if report.rejected else 0
+
+
+#: Files at least this large get a progress bar on standard error (when it is a terminal).
+PROGRESS_BYTES = 10 << 20
+
+
+@contextlib.contextmanager
+def _progress_bar(path: Path) -> Iterator[Callable[[int], None] | None]:
+    """A progress callback drawing a tqdm bar for a large file, or None for a small one."""
+    size = path.stat().st_size
+    if size < PROGRESS_BYTES or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=size, unit="B", unit_scale=True, desc="importing", file=sys.stderr) as bar:
+
+        def update(read: int) -> None:
+            # Characters read stand for bytes: exact for ASCII, close enough for a bar.
+            bar.update(min(read, size) - bar.n)
+
+        yield update
 
 
 def register(sub: Any) -> None:

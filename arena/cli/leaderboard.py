@@ -1,9 +1,9 @@
 """`arena leaderboard`: the ratings of the arena's votes, or of a battle file.
 
 With `--battles FILE` it ranks the file with the pure `ratings` package and never touches the
-database: it imports neither `arena.votes.board` (SQLAlchemy, SQLModel) nor the web stack.
-Only the arena's settings are read, for `min_battles`, so that a file and the arena mark
-preliminary ratings alike.
+database: it imports neither `arena.votes.board` (SQLAlchemy, SQLModel), the web stack nor
+pydantic. Only `min_battles` is read from the arena's settings (`core/ranking_setting.py`), so
+that a file and the arena mark preliminary ratings alike.
 """
 
 from __future__ import annotations
@@ -90,11 +90,9 @@ def _arena_battles(
 
 def leaderboard(args: argparse.Namespace) -> int:
     """Print the leaderboard of the arena's votes or of `--battles FILE`."""
-    from arena.core.settings import load_settings
+    from arena.core import ranking_setting
     from ratings.formats import to_csv, to_json_dict, to_markdown, to_table
     from ratings.preliminary import compute_listed
-
-    settings = load_settings()
 
     def fit(category: str | None) -> tuple[Battles, Leaderboard, dict[str, Any]]:
         battles, figures = (
@@ -104,8 +102,8 @@ def leaderboard(args: argparse.Namespace) -> int:
         )
         lb = compute_listed(
             battles,
-            listing_threshold=settings.min_battles,
-            ties=args.ties or settings.ties,
+            listing_threshold=ranking_setting.min_battles(),
+            ties=args.ties or ranking_setting.ties(),
             reweight=args.reweight,
             ci=args.ci,
             rounds=args.rounds,

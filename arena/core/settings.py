@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     anomaly_min_votes: int = Field(10, ge=2)
     anomaly_alpha: float = Field(0.01, gt=0, lt=1)
     leaderboard_refresh_seconds: float = Field(2.0, gt=0)
+    # A view of a leaderboard never computed before waits this long, then shows "computing".
+    leaderboard_wait_seconds: float = Field(0.5, ge=0, le=30)
+
     # The unit of the models' input_price / output_price (per million tokens) and daily budgets.
     currency: str = Field("USD", min_length=1, max_length=12)
 

@@ -154,17 +154,36 @@ def startup_lock(engine: Engine) -> Iterator[None]:
         yield
 
 
-def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest Alembic revision."""
+def run_alembic(engine: Engine, action: str, revision: str) -> None:
+    """Run an Alembic command (`upgrade`, `downgrade`) to `revision` in one transaction.
+
+    On SQLite a batch migration rebuilds a table (copy, drop, rename), and with foreign keys
+    enforced the drop of a table other rows point at fails: SQLite's own recipe is to turn them
+    off around the change, outside the transaction (inside one the pragma does nothing)."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                getattr(command, action)(cfg, revision)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest Alembic revision."""
     with startup_lock(engine):
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        run_alembic(engine, "upgrade", "head")
         with engine.begin() as conn:
             # Shared counters exist from the start, so bumping them is a plain UPDATE.
             from arena.store.tables import Counter

@@ -146,8 +146,16 @@ class Vote(SQLModel, table=True):
     category_bits: int = Field(
         default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
     )
-    # Style features of both answers: tokens, headers, lists, bold for a, then for b.
-    style: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Style features of both answers as plain numbers, so ranking reads them without decoding
+    # anything per vote (`store/style_columns.py`); NULL where a vote has none.
+    style_tokens_a: float | None = None
+    style_headers_a: float | None = None
+    style_lists_a: float | None = None
+    style_bold_a: float | None = None
+    style_tokens_b: float | None = None
+    style_headers_b: float | None = None
+    style_lists_b: float | None = None
+    style_bold_b: float | None = None
     # A hash of the first prompt, to cap repeats of the same prompt at ranking time.
     prompt_hash: str | None = Field(default=None, max_length=64, index=True)
     # "vision" when a turn of the battle carried images, else "text": separate leaderboards.

@@ -140,7 +140,7 @@ def load_votes_with_ids(
     v = snap.votes
     # A vote that pits a model against itself cannot be ranked; it must not stop the board.
     valid = v.a != v.b
-    mask = valid & (opts.votes != "judges")
+    mask = valid & (v.outcome >= 0) & (opts.votes != "judges")
     if opts.category:
         mask &= (snap.categories & CATEGORY_BIT.get(opts.category, 0)) != 0
     if snap.vision is not None:
@@ -283,6 +283,40 @@ def overall_board(
     return board
 
 
+def stored_leaderboard(engine: Engine, opts: LeaderboardOptions) -> dict[str, Any] | None:
+    """The newest stored leaderboard for these options (`fresh` says whether it counts every
+    vote), or None when it was never computed."""
+    key = opts.key()
+    with session_scope(engine) as session:
+        version = votes_version(session)
+        row = session.get(LeaderboardCache, key)
+        if row is None:
+            return None
+        now = utcnow()
+        # Tell the refresher this entry is wanted (at most one write a minute per entry).
+        if row.version != version and now - row.last_requested_at > timedelta(seconds=60):
+            row.last_requested_at = now
+            session.add(row)
+        payload: dict[str, Any] = json.loads(row.payload)
+        payload["fresh"] = row.version == version
+        return payload
+
+
+def compute_and_store(
+    engine: Engine,
+    opts: LeaderboardOptions,
+    config: RankingConfig,
+    cache: VoteCache | None = None,
+) -> dict[str, Any]:
+    """Fit a leaderboard now and store it for every worker."""
+    with session_scope(engine) as session:
+        version = votes_version(session)
+    payload = compute_payload(engine, opts, config, cache)
+    _store(engine, opts.key(), version, payload)
+    payload["fresh"] = True
+    return payload
+
+
 def cached_leaderboard(
     engine: Engine,
     opts: LeaderboardOptions,
@@ -290,23 +324,8 @@ def cached_leaderboard(
     cache: VoteCache | None = None,
 ) -> dict[str, Any]:
     """The newest stored leaderboard for these options (computed now only if there is none)."""
-    key = opts.key()
-    with session_scope(engine) as session:
-        version = votes_version(session)
-        row = session.get(LeaderboardCache, key)
-        if row is not None:
-            now = utcnow()
-            # Tell the refresher this entry is wanted (at most one write a minute per entry).
-            if row.version != version and now - row.last_requested_at > timedelta(seconds=60):
-                row.last_requested_at = now
-                session.add(row)
-            payload: dict[str, Any] = json.loads(row.payload)
-            payload["fresh"] = row.version == version
-            return payload
-    payload = compute_payload(engine, opts, config, cache)
-    _store(engine, key, version, payload)
-    payload["fresh"] = True
-    return payload
+    stored = stored_leaderboard(engine, opts)
+    return stored if stored is not None else compute_and_store(engine, opts, config, cache)
 
 
 def refresh_stale(

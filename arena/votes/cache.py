@@ -3,8 +3,10 @@
 Ranking reads every counted vote; at a million votes that read dominates a refit. A worker keeps
 the columns it has read and asks the database only for votes newer than the last one it holds.
 `count(*)` and `sum(id)` of the counted votes tell it whether an older vote changed (an admin
-excluded or re-included one): then it reads everything again. Only a copy of database rows lives
-here; a fresh worker rebuilds it with one query.
+excluded or re-included one): then it reads everything again. A re-tag of older votes (the `tags`
+counter) re-reads their category bits only. Only a copy of database rows lives here; a fresh
+worker rebuilds it with one query. Every column is a plain number (style features, category bits,
+the modality), so nothing is decoded per vote.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Engine, func
+from sqlalchemy import Connection, Engine, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
+from arena.store.style_columns import STYLE_COLUMNS
 from arena.store.tables import Counter, Vote
 from arena.votes.category_bits import BITS, bit
 from arena.votes.hygiene import NONE, VoteColumns
@@ -69,28 +72,28 @@ class VoteCache:
                 ).one()
                 total, id_sum = int(counts[0]), int(counts[1])
                 newer = _columns().where(*COUNTED, col(Vote.id) > self.max_id)
-                rows: list[Any] = list(conn.execute(newer.order_by(col(Vote.id))).all())
+                rows = _fetch(conn, newer.order_by(col(Vote.id)))
                 held = sum(len(c["id"]) for c in self.chunks)
-                new_sum = sum(int(r[0]) for r in rows)
-                if held + len(rows) != total or self.id_sum + new_sum != id_sum:
+                new_sum = int(rows[0].sum()) if rows else 0
+                if held + _length(rows) != total or self.id_sum + new_sum != id_sum:
                     # An older vote changed (excluded, included): read everything again.
                     self.max_id, self.id_sum, self.chunks, self._snapshot = 0, 0, [], None
                     everything = _columns().where(*COUNTED).order_by(col(Vote.id))
-                    rows = list(conn.execute(everything).all())
-                    new_sum = sum(int(r[0]) for r in rows)
+                    rows = _fetch(conn, everything)
+                    new_sum = int(rows[0].sum()) if rows else 0
                 if tags != self.tags_version:
                     # Older votes were re-tagged (retag, the LLM tagger): re-read their bits only.
                     self._reread_bits(conn)
                     self.tags_version = tags
-            if rows or self._snapshot is None:
-                if rows:
+            if _length(rows) or self._snapshot is None:
+                if _length(rows):
                     self.chunks.append(self._encode(rows))
-                    self.max_id = int(rows[-1][0])
+                    self.max_id = int(rows[0][-1])
                     self.id_sum += new_sum
                 self._snapshot = self._join()
             return self._snapshot
 
-    def _reread_bits(self, conn: Any) -> None:
+    def _reread_bits(self, conn: Connection) -> None:
         if not self.chunks:
             return
         self._snapshot = None
@@ -99,67 +102,92 @@ class VoteCache:
         query = sa_select(col(Vote.id), col(Vote.category_bits)).where(
             *COUNTED, col(Vote.id) <= self.max_id
         )
-        fresh = dict(conn.execute(query).all())
-        held["categories"] = np.fromiter(
-            (int(fresh.get(int(i)) or 0) for i in held["id"]), np.int64, len(held["id"])
-        )
+        fresh = _fetch(conn, query.order_by(col(Vote.id)))
+        if not fresh:
+            return
+        ids, bits = fresh[0], np.asarray(fresh[1], dtype=np.int64)
+        at = np.clip(np.searchsorted(ids, held["id"]), 0, len(ids) - 1)
+        held["categories"] = np.where(ids[at] == held["id"], bits[at], 0)
 
     def _join_chunks(self) -> dict[str, NDArray[Any]]:
         if len(self.chunks) == 1:
             return self.chunks[0]
         return {k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]}
 
-    def _code(self, kind: str, value: str | None) -> int:
-        if not value:
-            return NONE
+    def _code(self, kind: str, values: Any, n: int) -> NDArray[np.int64]:
+        """Small-integer codes of strings, the same for a string in every chunk (NONE: none)."""
         table = self.codes[kind]
-        code = table.get(value)
-        if code is None:
-            code = table[value] = len(table)
-        return code
+        setdefault = table.setdefault
+        return np.fromiter((setdefault(v, len(table)) if v else NONE for v in values), np.int64, n)
 
     def _encode(self, rows: list[Any]) -> dict[str, NDArray[Any]]:
-        n = len(rows)
-        style = np.full((n, 2, 4), np.nan)
-        for i, r in enumerate(rows):
-            if r[7] and len(r[7]) == 8:
-                style[i] = np.asarray(r[7], dtype=np.float64).reshape(2, 4)
+        n = _length(rows)
+        if not n:
+            rows = [()] * _WIDTH
+        # Floats with NULL come out as NaN: a vote without style features.
+        style = np.array(rows[9:], dtype=np.float64).reshape(8, n).T.reshape(n, 2, 4)
         return {
-            "id": np.fromiter((r[0] for r in rows), np.int64, n),
-            "a": np.fromiter((r[1] for r in rows), np.int64, n),
-            "b": np.fromiter((r[2] for r in rows), np.int64, n),
-            "outcome": np.fromiter((OUTCOME[r[3]] for r in rows), np.int8, n),
-            "voter": np.fromiter((self._code("voter", r[4]) for r in rows), np.int64, n),
-            "ip": np.fromiter((self._code("ip", r[5]) for r in rows), np.int64, n),
-            "prompt": np.fromiter((self._code("prompt", r[6]) for r in rows), np.int64, n),
+            "id": np.asarray(rows[0], dtype=np.int64),
+            "a": np.asarray(rows[1], dtype=np.int64),
+            "b": np.asarray(rows[2], dtype=np.int64),
+            "outcome": np.asarray(rows[3], dtype=np.int8),
+            "voter": self._code("voter", rows[4], n),
+            "ip": self._code("ip", rows[5], n),
+            "prompt": self._code("prompt", rows[6], n),
+            "categories": np.asarray(rows[7], dtype=np.int64),
+            "vision": np.asarray(rows[8], dtype=np.bool_),
             "style": style,
-            "categories": np.fromiter((int(r[8] or 0) for r in rows), np.int64, n),
-            "vision": np.fromiter((r[9] == "vision" for r in rows), np.bool_, n),
         }
 
     def _join(self) -> Snapshot:
-        if len(self.chunks) > 1:
-            self.chunks = [{k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]}]
+        self.chunks = [self._join_chunks()] if self.chunks else []
         c = self.chunks[0] if self.chunks else self._encode([])
         votes = VoteColumns(c["a"], c["b"], c["outcome"], c["voter"], c["ip"], c["prompt"])
         return Snapshot(votes, c["style"], c["categories"], c["id"], c["vision"])
 
 
-def _tags_version(conn: Any) -> int:
+_WIDTH = 17  # the columns of `_columns()`
+
+
+def _tags_version(conn: Connection) -> int:
     value = conn.execute(sa_select(col(Counter.value)).where(col(Counter.name) == "tags")).first()
     return int(value[0]) if value else 0
 
 
 def _columns() -> Any:
+    """Everything ranking reads of a vote, as numbers where it can be (the winner as its code,
+    -1 for a label that is none of the four; the modality as 1 for vision), and the three strings
+    hygiene groups by."""
     return sa_select(
         col(Vote.id),
         col(Vote.model_a_id),
         col(Vote.model_b_id),
-        col(Vote.winner),
+        case(OUTCOME, value=col(Vote.winner), else_=-1),
         col(Vote.voter_id),
         col(Vote.client_ip),
         col(Vote.prompt_hash),
-        col(Vote.style),
-        col(Vote.category_bits),
-        col(Vote.modality),
+        func.coalesce(col(Vote.category_bits), 0),
+        case((col(Vote.modality) == "vision", 1), else_=0),
+        *(getattr(Vote, name) for name in STYLE_COLUMNS),
     )
+
+
+def _fetch(conn: Connection, stmt: Any) -> list[Any]:
+    """The rows of a query as columns (one tuple per column); [] when there are none.
+
+    Straight from the driver's cursor: the values are plain ints, floats and strings already, and
+    SQLAlchemy's per-row processing would be most of the time of reading a million votes."""
+    # Literal values: the query's only parameters are vote ids and the winner labels.
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.exec_driver_sql(sql).cursor
+    assert cursor is not None
+    rows = cursor.fetchall()
+    if not rows:
+        return []
+    columns: list[Any] = list(zip(*rows, strict=True))
+    columns[0] = np.asarray(columns[0], dtype=np.int64)
+    return columns
+
+
+def _length(rows: list[Any]) -> int:
+    return len(rows[0]) if rows else 0

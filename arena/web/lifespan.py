@@ -32,6 +32,7 @@ from arena.store.secret import shared_secret
 from arena.upstream.moderation import Moderator
 from arena.votes.board import ranking_config
 from arena.votes.board import refresher as leaderboard_refresher
+from arena.votes.board_jobs import BoardJobs
 from arena.votes.cache import VoteCache
 from arena.votes.tagger_start import start_tagger
 from arena.web import templating
@@ -72,6 +73,8 @@ def lifespan_for(settings: Settings) -> object:
         templates.env.globals["currency"] = settings.currency
         templates.env.globals["money"] = partial(format_money, currency=settings.currency)
         templates.env.globals["seconds"] = format_seconds
+        vote_cache = VoteCache()
+        ranking = ranking_config(settings)
         state = ArenaState(
             settings=settings,
             engine=engine,
@@ -87,8 +90,9 @@ def lifespan_for(settings: Settings) -> object:
             battles=BattleService(settings.battle_rules, engine, runner, starter, moderator),
             moderator=moderator,
             pairing=pairing,
-            vote_cache=VoteCache(),
-            ranking=ranking_config(settings),
+            vote_cache=vote_cache,
+            ranking=ranking,
+            boards=BoardJobs(engine, ranking, vote_cache),
         )
         app.state.arena = state
         refresher = asyncio.create_task(
@@ -134,6 +138,7 @@ def lifespan_for(settings: Settings) -> object:
             judging.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await judging
+            await state.boards.close()
             await starter.shutdown()
             await runner.shutdown()
             if moderator is not None:

@@ -32,6 +32,13 @@ class InvalidOut(BaseModel):
     detail: str | list[FieldError]
 
 
+class ComputingOut(BaseModel):
+    """A leaderboard that is being computed for the first time (HTTP 202, with Retry-After)."""
+
+    detail: str
+    computing: bool = True
+
+
 class HealthOut(BaseModel):
     """Liveness and database reachability."""
 

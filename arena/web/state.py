@@ -19,6 +19,7 @@ from arena.matchmaking.pairing import PairingCache
 from arena.store.keys import KeyCipher
 from arena.upstream.moderation import Moderator
 from arena.votes.board import RankingConfig
+from arena.votes.board_jobs import BoardJobs
 from arena.votes.cache import VoteCache
 
 
@@ -52,6 +53,7 @@ class ArenaState:
     pairing: PairingCache
     vote_cache: VoteCache
     ranking: RankingConfig
+    boards: BoardJobs  # leaderboards never computed yet, computed off the request path
 
 
 def arena_state(app: FastAPI) -> ArenaState:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from arena.votes.board import LISTED_STATUSES, LeaderboardOptions, cached_leaderboard
+from arena.votes.board import LISTED_STATUSES, LeaderboardOptions
 from arena.votes.tags import CATEGORIES
 from arena.web.board_view import group_rows
 from arena.web.charts import heatmap, interval_chart
 from arena.web.deps import HXRequest, SettingsDep
 from arena.web.frontier import frontier_context
-from arena.web.openapi import COMMON, errors, ok_body
+from arena.web.openapi import COMMON, ComputingOut, errors, ok_body
 from arena.web.render import render
 from arena.web.state import arena_state
 from ratings.formats import COLUMNS, SPEED_COLUMNS, to_csv, to_markdown
@@ -32,6 +31,8 @@ Votes = Literal["human", "judges", "all"]
 
 
 Modality = Literal["text", "vision"]
+COMPUTING = "The leaderboard is being computed for the first time; try again in a few seconds."
+RETRY_AFTER = 2  # seconds; also how often the page's "computing" state checks again
 
 
 def options(
@@ -79,15 +80,25 @@ def next_direction(column: str, sort: str, direction: str) -> str:
     return "asc" if column in ASCENDING_FIRST else "desc"
 
 
-async def _payload(request: Request, opts: LeaderboardOptions) -> dict[str, Any]:
+async def _payload(request: Request, opts: LeaderboardOptions) -> dict[str, Any] | None:
+    """The stored leaderboard (fresh or not), or None while it is computed for the first time."""
     state = arena_state(request.app)
-    return await asyncio.to_thread(
-        cached_leaderboard, state.engine, opts, state.ranking, state.vote_cache
+    return await state.boards.get(opts, wait=state.settings.leaderboard_wait_seconds)
+
+
+def _computing() -> JSONResponse:
+    return JSONResponse(
+        {"detail": COMPUTING, "computing": True},
+        status_code=202,
+        headers={"Retry-After": str(RETRY_AFTER)},
     )
 
 
-def _export(data: dict[str, Any], fmt: Format, download: str | None) -> Response:
+def _export(payload: dict[str, Any], fmt: Format, download: str | None) -> Response:
+    data = payload["leaderboard"]
     headers = {"Content-Disposition": f'attachment; filename="{download}"'} if download else {}
+    # A stale board is served at once while the refresher catches it up with the newest votes.
+    headers["X-Leaderboard-Stale"] = "false" if payload.get("fresh", True) else "true"
     if fmt == "csv":
         return PlainTextResponse(to_csv(data), media_type="text/csv", headers=headers)
     if fmt == "markdown":
@@ -105,6 +116,12 @@ def _export(data: dict[str, Any], fmt: Format, download: str | None) -> Response
             "text/csv",
             "text/markdown",
         ),
+        202: {
+            "model": ComputingOut,
+            "description": "Never computed before and not ready yet; Retry-After says when to ask"
+            " again. A computed board that misses the newest votes is served at once instead,"
+            " with the header X-Leaderboard-Stale: true.",
+        },
         **errors(*COMMON, 422),
     },
 )
@@ -127,7 +144,7 @@ async def api_leaderboard(
     `votes` picks people's votes (default), the LLM judges' verdicts, or both."""
     opts = options(style_control, category, ci, reweight, ties or settings.ties, modality, votes)
     payload = await _payload(request, opts)
-    return _export(payload["leaderboard"], format, None)
+    return _computing() if payload is None else _export(payload, format, None)
 
 
 @router.get("/leaderboard.{ext}", include_in_schema=False)
@@ -151,8 +168,10 @@ async def download(
         votes=votes,
     )
     payload = await _payload(request, opts)
+    if payload is None:
+        return _computing()
     fmt: Format = {"csv": "csv", "json": "json", "md": "markdown"}[ext]  # type: ignore[assignment]
-    return _export(payload["leaderboard"], fmt, f"leaderboard.{ext}")
+    return _export(payload, fmt, f"leaderboard.{ext}")
 
 
 @router.get("/leaderboard", response_class=HTMLResponse, include_in_schema=False)
@@ -179,6 +198,20 @@ async def leaderboard_page(
         votes=votes,
     )
     payload = await _payload(request, opts)
+    if payload is None:
+        # Never computed before: say so, and let the board fetch itself again (htmx polling).
+        template = "_leaderboard_computing.html" if htmx else "leaderboard.html"
+        return render(
+            request,
+            template,
+            active="leaderboard",
+            computing=True,
+            opts=opts,
+            show=show,
+            sort=sort,
+            dir=dir,
+            retry_after=RETRY_AFTER,
+        )
     data = payload["leaderboard"]
     models = [m for m in data["models"] if show == "all" or m.get("status") in LISTED_STATUSES]
     groups = [

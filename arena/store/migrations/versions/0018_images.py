@@ -16,10 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Boolean defaults as the literal "0" (not sa.false()): SQLite then adds the column in place;
+    # an expression default makes Alembic rebuild the table, which foreign keys refuse.
     with op.batch_alter_table("endpoint", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("vision", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch_op.add_column(sa.Column("vision", sa.Boolean(), nullable=False, server_default="0"))
     with op.batch_alter_table("vote", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("modality", sa.String(length=8), nullable=False, server_default="text")

@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Boolean defaults as the literal "0" (not sa.false()): SQLite then adds the column in place;
+    # an expression default makes Alembic rebuild the table, which foreign keys refuse.
     with op.batch_alter_table("endpoint", schema=None) as batch_op:
         batch_op.add_column(sa.Column("input_price", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("output_price", sa.Float(), nullable=True))
@@ -23,7 +25,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("over_budget_until", sa.DateTime(), nullable=True))
     with op.batch_alter_table("answer", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("tokens_estimated", sa.Boolean(), nullable=False, server_default=sa.false())
+            sa.Column("tokens_estimated", sa.Boolean(), nullable=False, server_default="0")
         )
     op.create_table(
         "spend",
