@@ -240,9 +240,18 @@ def read_toml_table(path: Path, table: str) -> dict[str, Any]:
     return value
 
 
+def default_config() -> Path:
+    """`configs/arena.toml`, or `arena.toml` (what `arena init` writes) where only that exists."""
+    repo_style = Path("configs/arena.toml")
+    return INIT_CONFIG if not repo_style.exists() and INIT_CONFIG.exists() else repo_style
+
+
+INIT_CONFIG = Path("arena.toml")
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from ARENA_CONFIG's `[arena]` table, overridden by `ARENA_*`, then by kwargs."""
-    config = Path(overrides.get("config") or os.environ.get("ARENA_CONFIG", "configs/arena.toml"))
+    config = Path(overrides.get("config") or os.environ.get("ARENA_CONFIG") or default_config())
     from_file = read_toml_table(config, "arena")
     # The environment beats the file; explicit keyword arguments beat both.
     from_file = {k: v for k, v in from_file.items() if f"ARENA_{k.upper()}" not in os.environ}
