@@ -107,6 +107,8 @@ class Settings(BaseSettings):
 
     # Front end: htmx from a CDN (pinned, SRI-checked), from web/static/vendor, or whichever exists.
     htmx_source: Literal["auto", "cdn", "local"] = "auto"
+    # /docs and /redoc: Swagger UI and ReDoc from their CDN, or from the installed fastapi-offline.
+    docs_source: Literal["auto", "cdn", "local"] = "auto"
 
     # Voters.
     voter_cookie_days: int = Field(365, ge=1)

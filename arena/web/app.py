@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from arena.core.settings import Settings, load_settings
-from arena.web import handlers
+from arena.web import apidocs, handlers
 from arena.web.assets import WEB
 from arena.web.bodylimit import BodyLimit
 from arena.web.lifespan import lifespan_for
@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         description="A blind, pairwise model-comparison arena with a Bradley-Terry leaderboard.",
+        docs_url=None,  # apidocs: the same pages, with their files served locally when possible
+        redoc_url=None,
     )
     app.add_middleware(
         VoterMiddleware,
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+    apidocs.install(app, settings.docs_source)
     handlers.install(app)
     # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
     for module in (api, leaderboard, pages, admin_api, admin_pages, admin_model, admin_votes):
