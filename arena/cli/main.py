@@ -9,7 +9,7 @@ from collections.abc import Sequence
 # Each command module imports only argparse-level things at module level; a command imports the
 # web stack, the database or the ratings when it runs. So `arena --help` stays fast, and
 # `arena leaderboard --battles FILE` never loads FastAPI or SQLAlchemy.
-from arena.cli import battles, demo, init, leaderboard, models, serve, votes
+from arena.cli import admin, battles, demo, init, leaderboard, models, serve, votes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.register(sub)
     models.register(sub)
     votes.register(sub)
+    admin.register(sub)
     leaderboard.register(sub)
     battles.register(sub)
     demo.register(sub)

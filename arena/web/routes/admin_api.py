@@ -15,7 +15,8 @@ from fastapi.responses import Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from arena.admin import review, service, vote_service
+from arena.admin import review, service, sessions, tokens, vote_service
+from arena.admin.auth import configured_token
 from arena.admin.export import export_lines
 from arena.admin.presets import PRESETS
 from arena.admin.testing import probe_timeouts
@@ -47,7 +48,7 @@ class BearerFirst(APIRoute):
         handler = super().get_route_handler()
 
         async def checked(request: Request) -> Response:
-            await require_api_admin(request, arena_state(request.app).settings)
+            await require_api_admin(request, arena_state(request.app))
             return await handler(request)
 
         return checked
@@ -229,3 +230,16 @@ def export_battles(
         media_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="battles.jsonl"'},
     )
+
+
+@router.post("/sessions/revoke")
+def revoke_sessions(engine: EngineDep) -> dict[str, int]:
+    """Log every admin page session out, on every worker ("log out everywhere")."""
+    return {"revoked": sessions.end_all(engine)}
+
+
+@router.post("/token/rotate")
+def rotate_token(engine: EngineDep, settings: SettingsDep) -> dict[str, str]:
+    """A new random admin token, in force at once on every worker (the one sent here stops
+    working); shown only in this answer. Every admin session ends."""
+    return {"token": tokens.rotate(engine, configured_token(settings))}
