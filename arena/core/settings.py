@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     # /docs and /redoc: Swagger UI and ReDoc from their CDN, or from the installed fastapi-offline.
     docs_source: Literal["auto", "cdn", "local"] = "auto"
 
+    # Logs: plain text lines or JSON lines, each with its request id.
+    log_format: Literal["text", "json"] = "text"
+
+    # Admin: wrong admin tokens (login form or bearer) allowed per client IP per window.
+    admin_login_attempts: int = Field(10, ge=0)
+    admin_login_window_minutes: float = Field(15.0, gt=0)
+
     # Voters.
     voter_cookie_days: int = Field(365, ge=1)
     trusted_proxy_headers: list[str] = Field(default_factory=list)

@@ -8,11 +8,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from arena.core.settings import Settings, load_settings
-from arena.web import apidocs, handlers
+from arena.web import apidocs, handlers, requestid
 from arena.web.assets import WEB
 from arena.web.bodylimit import BodyLimit
 from arena.web.lifespan import lifespan_for
 from arena.web.routes import (
+    admin_account,
     admin_api,
     admin_model,
     admin_pages,
@@ -46,10 +47,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Inside the security headers (so a 413 carries them), outside everything that reads a body.
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)
+    # Outermost: every response, refusals included, carries the request id.
+    app.add_middleware(requestid.RequestIds)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     apidocs.install(app, settings.docs_source)
     handlers.install(app)
     # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
-    for module in (api, leaderboard, pages, admin_api, admin_pages, admin_model, admin_votes):
+    for module in (
+        api,
+        leaderboard,
+        pages,
+        admin_api,
+        admin_pages,
+        admin_account,
+        admin_model,
+        admin_votes,
+    ):
         app.include_router(module.router)
     return app

@@ -14,9 +14,11 @@ from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 
 from arena.admin.auth import AdminSessions, configured_token
+from arena.admin.tokens import record_env_token
 from arena.battles.runner import TurnRunner
 from arena.battles.service import BattleService
 from arena.battles.starter import BattleStarter
+from arena.core import logs
 from arena.core.settings import Settings
 from arena.core.signing import VoterSigner
 from arena.matchmaking.checks import check_weights
@@ -29,10 +31,18 @@ from arena.upstream.moderation import Moderator
 from arena.votes.board import ranking_config
 from arena.votes.board import refresher as leaderboard_refresher
 from arena.votes.cache import VoteCache
+from arena.web import requestid
 from arena.web.assets import WEB
 from arena.web.state import AdminKeys, ArenaState
 
 log = logging.getLogger("arena")
+
+
+def templates() -> Jinja2Templates:
+    """The page templates; `request_id()` gives error pages the id to quote."""
+    found = Jinja2Templates(directory=str(WEB / "templates"))
+    found.env.globals["request_id"] = requestid.current
+    return found
 
 
 def lifespan_for(settings: Settings) -> object:
@@ -40,6 +50,10 @@ def lifespan_for(settings: Settings) -> object:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.log_format == "json":
+            # Whatever started the app (`arena serve` did this already, `uvicorn arena.asgi:app`
+            # did not): JSON lines from here on, at the level the server was given.
+            logs.configure("json", logging.getLogger("uvicorn.error").getEffectiveLevel())
         engine = make_engine(settings.database_url)
         migrate(engine)
         # Workers starting at once on an empty database take turns to seed it.
@@ -48,6 +62,7 @@ def lifespan_for(settings: Settings) -> object:
                 engine, read_models_file(settings.models, settings.endpoint_rules)
             )
             secret = shared_secret(engine, settings)
+            record_env_token(engine, configured_token(settings))
         if added:
             log.info("added models from %s: %s", settings.models, ", ".join(added))
         for warning in check_weights(engine):
@@ -64,7 +79,7 @@ def lifespan_for(settings: Settings) -> object:
         state = ArenaState(
             settings=settings,
             engine=engine,
-            templates=Jinja2Templates(directory=str(WEB / "templates")),
+            templates=templates(),
             signer=VoterSigner(secret, settings.voter_cookie_days),
             admin=AdminKeys(
                 sessions=AdminSessions(secret, token) if token else None,
