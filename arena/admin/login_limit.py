@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, func
 from sqlmodel import col, delete, select
 
+from arena.core import metrics
 from arena.store.engine import session_scope
 from arena.store.tables import AdminLoginFailure, utcnow
 from arena.votes.limits import RateLimited
@@ -40,6 +41,7 @@ def check(engine: Engine, client_ip: str, attempts: int, window: timedelta) -> N
         ).one()
     if count >= attempts and oldest is not None:
         wait = (oldest + window - utcnow()).total_seconds()
+        metrics.LIMITS_HIT.labels("admin_login_per_ip").inc()
         raise TooManyAttempts(max(1, math.ceil(wait)))
 
 

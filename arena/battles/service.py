@@ -17,6 +17,7 @@ from arena.battles import store as battles
 from arena.battles import vote as voting
 from arena.battles.runner import TurnRunner
 from arena.battles.starter import BattleStarter
+from arena.core import metrics
 from arena.core.errors import BattleError
 from arena.core.rules import BattleRules
 from arena.upstream.moderation import Moderator
@@ -119,7 +120,7 @@ async def vote(
     arena: BattleService, voter: Voter, battle_id: str, winner: str
 ) -> voting.VoteResult:
     """Record the voter's verdict and reveal the names."""
-    return await asyncio.to_thread(
+    result = await asyncio.to_thread(
         voting.cast_vote,
         arena.engine,
         battle_id=battle_id,
@@ -129,3 +130,7 @@ async def vote(
         count_leaked=arena.rules.count_leaked_votes,
         limits=arena.rules.limits,
     )
+    metrics.VOTES.labels("true" if result.counted else "false").inc()
+    if result.leaked:
+        metrics.LEAKS.inc()
+    return result

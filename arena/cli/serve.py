@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 
@@ -51,12 +52,33 @@ def _run_uvicorn(
     )
 
 
+def metrics_folder_for_workers() -> None:
+    """prometheus-client's multiprocess mode: every worker writes its values to files in
+    PROMETHEUS_MULTIPROC_DIR and a scrape adds them up. A given folder is emptied (values of a
+    previous run would be added in); otherwise a new one is made, and removed at exit."""
+    import atexit
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return
+    folder = tempfile.mkdtemp(prefix="arena-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
 def serve(args: argparse.Namespace) -> int:
     """Run the arena web server until Ctrl-C."""
     from arena.core.settings import load_settings
 
     settings = load_settings()
     if args.workers > 1:
+        metrics_folder_for_workers()
         # Each worker process builds its own app from the same settings (arena/asgi.py).
         run_server(
             "arena.asgi:app",

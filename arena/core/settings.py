@@ -112,6 +112,8 @@ class Settings(BaseSettings):
 
     # Logs: plain text lines or JSON lines, each with its request id.
     log_format: Literal["text", "json"] = "text"
+    # `host:port` to serve /metrics on instead of the main address (then without a token).
+    metrics_address: str | None = None
 
     # Admin: wrong admin tokens (login form or bearer) allowed per client IP per window.
     admin_login_attempts: int = Field(10, ge=0)

@@ -20,6 +20,7 @@ from arena.web.routes import (
     admin_votes,
     api,
     leaderboard,
+    metrics,
     pages,
 )
 from arena.web.security import SecurityHeaders
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_account,
         admin_model,
         admin_votes,
+        metrics,
     ):
         app.include_router(module.router)
     return app

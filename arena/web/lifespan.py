@@ -33,6 +33,7 @@ from arena.votes.board import refresher as leaderboard_refresher
 from arena.votes.cache import VoteCache
 from arena.web import requestid
 from arena.web.assets import WEB
+from arena.web.metrics import serve_separately
 from arena.web.state import AdminKeys, ArenaState
 
 log = logging.getLogger("arena")
@@ -95,6 +96,9 @@ def lifespan_for(settings: Settings) -> object:
             ranking=ranking_config(settings),
         )
         app.state.arena = state
+        metrics_server = (
+            serve_separately(engine, settings.metrics_address) if settings.metrics_address else None
+        )
         refresher = asyncio.create_task(
             leaderboard_refresher(
                 engine, state.ranking, settings.leaderboard_refresh_seconds, state.vote_cache
@@ -108,6 +112,9 @@ def lifespan_for(settings: Settings) -> object:
             yield
         finally:
             refresher.cancel()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
             await starter.shutdown()
             await runner.shutdown()
             if moderator is not None:
