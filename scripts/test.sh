@@ -13,6 +13,8 @@ pg_up() { command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432
 apt_pkgs=()
 [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium fonts-noto-color-emoji)
 command -v npm >/dev/null || apt_pkgs+=(npm)
+# nginx: tests/test_deployment.py tries the site of docs/deployment.md in front of the arena.
+[ -x /usr/sbin/nginx ] || apt_pkgs+=(nginx)
 pg_up || command -v pg_ctlcluster >/dev/null || apt_pkgs+=(postgresql)
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_pkgs+=(python3-venv)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
