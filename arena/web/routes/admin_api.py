@@ -60,7 +60,8 @@ router = APIRouter(
     route_class=BearerFirst,
     # PostgreSQL cannot store U+0000 in text; refused here, it is a 422 instead of a 503.
     dependencies=[Depends(no_nul_in_url), Depends(no_nul_in_json)],
-    responses=errors(401, 403, 422, *COMMON),
+    # 429: too many wrong admin tokens from this address (arena/admin/login_limit.py).
+    responses=errors(401, 403, 422, 429, *COMMON),
 )
 
 NEW_MODEL_EXAMPLE = {
