@@ -15,6 +15,8 @@ apt_pkgs=()
 # A Chinese font, so the Chinese pages' screenshots show text rather than empty boxes.
 fc-list :lang=zh 2>/dev/null | grep -q . || apt_pkgs+=(fonts-wqy-microhei)
 command -v npm >/dev/null || apt_pkgs+=(npm)
+# nginx: tests/test_deployment.py tries the site of docs/deployment.md in front of the arena.
+[ -x /usr/sbin/nginx ] || apt_pkgs+=(nginx)
 pg_up || command -v pg_ctlcluster >/dev/null || apt_pkgs+=(postgresql)
 python3 -c 'import venv, ensurepip' 2>/dev/null || apt_pkgs+=(python3-venv)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then

@@ -40,14 +40,20 @@ class ArenaProcess:
         workers: int = 1,
         port: int | None = None,
         extra_args: tuple[str, ...] = (),
+        command: list[str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("ARENA_")}
         self.env.update(env)
-        self.env.setdefault("ARENA_CONFIG", str(ROOT / "no-such-arena.toml"))
+        if command is None:
+            self.env.setdefault("ARENA_CONFIG", str(ROOT / "no-such-arena.toml"))
         self.workers = workers
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_args = extra_args
+        # Another server command (e.g. an installed `arena serve`), given --host and --port.
+        self.command = command
+        self.cwd = cwd or ROOT
         self.proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 
@@ -74,12 +80,14 @@ class ArenaProcess:
             "5",
             *self.extra_args,
         ]
+        if self.command is not None:
+            cmd = [*self.command, "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
         # Its own process group, so that killing it also kills uvicorn's worker processes.
         self.proc = subprocess.Popen(
             cmd,
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -50,6 +50,7 @@ class Upstreams:
             max_tokens=e.max_tokens or self.default_max_tokens,
             system_prompt=e.system_prompt,
             extra_body=dict(e.extra_body or {}),
+            name=e.name,
         )
 
     async def close(self) -> None:

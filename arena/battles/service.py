@@ -19,6 +19,7 @@ from arena.battles import vote as voting
 from arena.battles.runner import TurnRunner
 from arena.battles.starter import BattleStarter
 from arena.battles.uploads import check_upload_budget, checked_images
+from arena.core import metrics
 from arena.core.errors import BattleError
 from arena.core.rules import BattleRules
 from arena.images.clean import CleanImage
@@ -151,7 +152,7 @@ async def vote(
     arena: BattleService, voter: Voter, battle_id: str, winner: str
 ) -> voting.VoteResult:
     """Record the voter's verdict and reveal the names."""
-    return await asyncio.to_thread(
+    result = await asyncio.to_thread(
         voting.cast_vote,
         arena.engine,
         battle_id=battle_id,
@@ -163,3 +164,7 @@ async def vote(
         hard_threshold=arena.rules.hard_prompt_rules_threshold,
         llm_tagger=arena.rules.category_tagger,
     )
+    metrics.VOTES.labels("true" if result.counted else "false").inc()
+    if result.leaked:
+        metrics.LEAKS.inc()
+    return result

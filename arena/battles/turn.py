@@ -23,6 +23,7 @@ from arena.battles.seats import replace_seat
 from arena.battles.store import (
     SIDES,
 )
+from arena.core import metrics
 from arena.store import breaker
 from arena.store.engine import in_thread
 from arena.upstream.client import Delta
@@ -241,6 +242,7 @@ class TurnRun:
                     return
                 except Exception as exc:  # whatever went wrong, the side ends
                     err = self._failure(side, exc)
+                    metrics.FAILURES.labels(st.params.name, err.kind).inc()
                     if not await self._stored():  # abandoned: nothing to record
                         st.status = "failed"
                         return
@@ -280,6 +282,7 @@ class TurnRun:
             if st.content or st.reasoning:
                 fill_usage(st)  # a stopped or cut answer was paid for too
             st.announced = True
+            self._measure(st)
             self.publish(
                 SideDone(
                     side,
@@ -289,6 +292,18 @@ class TurnRun:
                     "".join(st.reasoning) or None,
                     st.finish_reason == "stopped",
                 )
+            )
+
+    def _measure(self, st: SideState) -> None:
+        """The side's answer in the metrics: its battle (first turns), its speed when complete."""
+        if self.index == 0:
+            metrics.BATTLES.labels(st.params.name).inc()
+        if st.completed:
+            metrics.answer_finished(
+                st.params.name,
+                ttft_ms=st.ttft_ms,
+                total_ms=st.total_ms,
+                tokens=st.completion_tokens,
             )
 
     def _failure(self, side: str, exc: Exception) -> UpstreamError:

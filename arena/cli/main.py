@@ -9,7 +9,18 @@ from collections.abc import Sequence
 # Each command module imports only argparse-level things at module level; a command imports the
 # web stack, the database or the ratings when it runs. So `arena --help` stays fast, and
 # `arena leaderboard --battles FILE` never loads FastAPI or SQLAlchemy.
-from arena.cli import battles, categories, demo, leaderboard, models, prompts, serve, votes
+from arena.cli import (
+    admin,
+    battles,
+    categories,
+    demo,
+    init,
+    leaderboard,
+    models,
+    prompts,
+    serve,
+    votes,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     # In the order `arena --help` lists them.
     serve.register(sub)
+    init.register(sub)
     models.register(sub)
     votes.register(sub)
+    admin.register(sub)
     leaderboard.register(sub)
     categories.register(sub)
     battles.register(sub)

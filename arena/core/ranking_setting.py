@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import tomllib
-from pathlib import Path
 from typing import Any
+
+from arena.core.config_path import config_file
 
 #: The default of `Settings.min_battles` (tests/test_ranking_setting.py keeps the two equal).
 DEFAULT_MIN_BATTLES = 30
@@ -26,7 +27,7 @@ def _raw(name: str, default: Any) -> tuple[Any, str]:
     env = f"ARENA_{name.upper()}"
     if (raw := os.environ.get(env)) is not None:
         return raw, env
-    config = Path(os.environ.get("ARENA_CONFIG", "configs/arena.toml"))
+    config = config_file()
     table: Any = {}
     if config.exists():
         with config.open("rb") as fh:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from arena.core.config_path import default_config
 from arena.core.judge_rules import JudgeRules, JudgeWeights
 from arena.core.rules import (
     DEFAULT_KEY_ENV_PATTERN,
@@ -138,6 +139,17 @@ class Settings(BaseSettings):
 
     # Front end: htmx from a CDN (pinned, SRI-checked), from web/static/vendor, or whichever exists.
     htmx_source: Literal["auto", "cdn", "local"] = "auto"
+    # /docs and /redoc: Swagger UI and ReDoc from their CDN, or from the installed fastapi-offline.
+    docs_source: Literal["auto", "cdn", "local"] = "auto"
+
+    # Logs: plain text lines or JSON lines, each with its request id.
+    log_format: Literal["text", "json"] = "text"
+    # `host:port` to serve /metrics on instead of the main address (then without a token).
+    metrics_address: str | None = None
+
+    # Admin: wrong admin tokens (login form or bearer) allowed per client IP per window.
+    admin_login_attempts: int = Field(10, ge=0)
+    admin_login_window_minutes: float = Field(15.0, gt=0)
 
     # Voters.
     voter_cookie_days: int = Field(365, ge=1)
@@ -320,7 +332,7 @@ def read_toml_table(path: Path, table: str) -> dict[str, Any]:
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from ARENA_CONFIG's `[arena]` table, overridden by `ARENA_*`, then by kwargs."""
-    config = Path(overrides.get("config") or os.environ.get("ARENA_CONFIG", "configs/arena.toml"))
+    config = Path(overrides.get("config") or os.environ.get("ARENA_CONFIG") or default_config())
     from_file = read_toml_table(config, "arena")
     # The environment beats the file; explicit keyword arguments beat both.
     from_file = {k: v for k, v in from_file.items() if f"ARENA_{k.upper()}" not in os.environ}

@@ -255,3 +255,24 @@ class TurnImage(SQLModel, table=True):
     # Bytes the voter uploaded for it (counted in the hourly upload limits).
     upload_bytes: int = 0
     created_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+
+
+class AdminSession(SQLModel, table=True):
+    """A signed-in admin browser. Deleting the row signs it out: logout, "log out everywhere",
+    and a new admin token (whose fingerprint no longer matches) end it on every worker."""
+
+    # sha256 of the session's secret (the secret itself is only in the signed cookie).
+    id: str = Field(primary_key=True, max_length=64)
+    # sha256 of the admin token it signed in with.
+    token_fingerprint: str = Field(max_length=64)
+    client_ip: str | None = Field(default=None, max_length=64)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    expires_at: NaiveDatetime = Field(index=True)
+
+
+class AdminLoginFailure(SQLModel, table=True):
+    """A wrong admin token (login form or bearer), for the per-IP limit all workers share."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_ip: str = Field(index=True, max_length=64)
+    at: NaiveDatetime = Field(default_factory=utcnow, index=True)

@@ -25,6 +25,8 @@ class CallParams:
     max_tokens: int | None = None
     system_prompt: str | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
+    # The endpoint's arena name, for metrics (not sent upstream).
+    name: str = field(default="", compare=False)
 
 
 def make_client(base_url: str, api_key: str, timeouts: Timeouts) -> AsyncOpenAI:

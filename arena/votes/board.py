@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
+from arena.core import metrics
 from arena.core.judge_rules import JudgeWeights
 from arena.core.settings import Settings
 from arena.store.engine import begin, in_thread, session_scope
@@ -349,12 +350,9 @@ def refresh_stale(
         if not _take_lease(engine, key, lease):
             continue
         try:
-            _store(
-                engine,
-                key,
-                version,
-                compute_payload(engine, LeaderboardOptions.from_key(key), config, cache),
-            )
+            with metrics.LEADERBOARD_REFRESH.time():
+                payload = compute_payload(engine, LeaderboardOptions.from_key(key), config, cache)
+            _store(engine, key, version, payload)
             done += 1
         except Exception as exc:
             log_failure(f"recomputing leaderboard {key} failed", exc)

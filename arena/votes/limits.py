@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from arena.core import metrics
 from arena.core.errors import BattleError
 from arena.core.rules import Limits
 from arena.store.tables import Battle, Vote, utcnow
@@ -97,6 +98,8 @@ class Usage:
                 who = "you" if key[0] == "voter_id" else "your network"
                 frees = (oldest + HOUR) if oldest else (self.now + HOUR)
                 wait = (frees - self.now).total_seconds()
+                by = "voter" if key[0] == "voter_id" else "ip"
+                metrics.LIMITS_HIT.labels(f"{self.what}_per_{by}").inc()
                 raise RateLimited(
                     f"Too many {self.what} from {who}: at most {limit} an hour. Try again later.",
                     max(1, math.ceil(wait)),

@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from arena.admin import service
+from arena.admin.auth import ADMIN_COOKIE
 from arena.admin.forms import endpoint_fields
 from arena.admin.testing import probe_timeouts
 from arena.battles.store import BattleError
@@ -65,6 +66,15 @@ def login_redirect(request: Request) -> Response:
     if is_htmx(request):
         return Response(status_code=401, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
+
+
+def to_login(request: Request) -> Response:
+    """To the login form, without the session cookie (after logout, or a new admin token)."""
+    response: Response = RedirectResponse("/admin/login", status_code=303)
+    if is_htmx(request):
+        response = Response(status_code=204, headers={"HX-Redirect": "/admin/login"})
+    response.delete_cookie(ADMIN_COOKIE, path="/admin", httponly=True, samesite="strict")
+    return response
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:

@@ -8,12 +8,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from arena.core.settings import Settings, load_settings
-from arena.web import handlers
+from arena.web import apidocs, handlers, requestid
 from arena.web.assets import WEB
 from arena.web.bodylimit import BodyLimit
 from arena.web.i18n import LocaleMiddleware
 from arena.web.lifespan import lifespan_for
 from arena.web.routes import (
+    admin_account,
     admin_api,
     admin_judges,
     admin_model,
@@ -26,6 +27,7 @@ from arena.web.routes import (
     judges,
     language,
     leaderboard,
+    metrics,
     model_page,
     pages,
 )
@@ -43,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         description="A blind, pairwise model-comparison arena with a Bradley-Terry leaderboard.",
+        docs_url=None,  # apidocs: the same pages, with their files served locally when possible
+        redoc_url=None,
     )
     app.add_middleware(
         VoterMiddleware,
@@ -56,9 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         image_limit=settings.max_image_request_bytes,
     )
     app.add_middleware(SecurityHeaders)
-    # Outermost: every page, error and event stream of the request is in its language.
+    # Every page, error and event stream of the request is in its language.
     app.add_middleware(LocaleMiddleware)
+    # Outermost: every response, refusals included, carries the request id.
+    app.add_middleware(requestid.RequestIds)
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+    apidocs.install(app, settings.docs_source)
     handlers.install(app)
     # admin_pages before admin_model: /admin/models/new must match before /admin/models/{name}.
     for module in (
@@ -72,11 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages,
         admin_api,
         admin_pages,
+        admin_account,
         admin_model,
         admin_votes,
         admin_spend,
         admin_judges,
         language,
+        metrics,
     ):
         app.include_router(module.router)
     return app

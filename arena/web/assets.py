@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+from arena.core.resources import web_dir
+
+# web/ in a checkout, the installed package's copy otherwise (arena/core/resources.py).
+WEB = web_dir()
 VENDOR = WEB / "static" / "vendor"
 
 

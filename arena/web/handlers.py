@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from arena.core.errors import BattleError
 from arena.votes.limits import RateLimited
+from arena.web import requestid
 
 log = logging.getLogger("arena")
 
@@ -27,7 +28,9 @@ async def database_error(request: Request, exc: Exception) -> JSONResponse:
     """The database did not answer: nothing was half-done, since each action is one
     transaction (a battle whose rows could not be stored has its models stopped)."""
     assert isinstance(exc, DBAPIError)
-    log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+    # Only the first line: the driver's DETAIL lines may quote the values (a prompt) involved.
+    first = str(exc.orig).split("\n", 1)[0][:300]
+    log.error("database error on %s %s: %s", request.method, request.url.path, first)
     return JSONResponse(
         {"detail": "The arena's database is not available right now; please try again."},
         status_code=503,
@@ -45,8 +48,23 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": errors}, status_code=422)
 
 
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: logged with its traceback, answered with the request id to quote."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    request_id = requestid.current() or ""
+    return JSONResponse(
+        {
+            "detail": "Internal error; quote this request id when reporting it.",
+            "request_id": request_id,
+        },
+        status_code=500,
+        headers={requestid.HEADER: request_id},
+    )
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on an app."""
     app.add_exception_handler(BattleError, battle_error)
     app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -15,9 +15,11 @@ from functools import partial
 from fastapi import FastAPI
 
 from arena.admin.auth import AdminSessions, configured_token
+from arena.admin.tokens import record_env_token
 from arena.battles.runner import TurnRunner
 from arena.battles.service import BattleService
 from arena.battles.starter import BattleStarter
+from arena.core import logs
 from arena.core.settings import Settings
 from arena.core.signing import VoterSigner
 from arena.judges.calls import Callers
@@ -35,8 +37,9 @@ from arena.votes.board import refresher as leaderboard_refresher
 from arena.votes.board_jobs import BoardJobs
 from arena.votes.cache import VoteCache
 from arena.votes.tagger_start import start_tagger
-from arena.web import templating
+from arena.web import requestid, templating
 from arena.web.assets import WEB
+from arena.web.metrics import serve_separately
 from arena.web.money import format_money, format_seconds
 from arena.web.state import AdminKeys, ArenaState
 
@@ -48,6 +51,10 @@ def lifespan_for(settings: Settings) -> object:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.log_format == "json":
+            # Whatever started the app (`arena serve` did this already, `uvicorn arena.asgi:app`
+            # did not): JSON lines from here on, at the level the server was given.
+            logs.configure("json", logging.getLogger("uvicorn.error").getEffectiveLevel())
         engine = make_engine(settings.database_url)
         migrate(engine)
         # Workers starting at once on an empty database take turns to seed it.
@@ -56,6 +63,7 @@ def lifespan_for(settings: Settings) -> object:
                 engine, read_models_file(settings.models, settings.endpoint_rules)
             )
             secret = shared_secret(engine, settings)
+            record_env_token(engine, configured_token(settings))
         if added:
             log.info("added models from %s: %s", settings.models, ", ".join(added))
         for warning in check_weights(engine):
@@ -73,6 +81,7 @@ def lifespan_for(settings: Settings) -> object:
         templates.env.globals["currency"] = settings.currency
         templates.env.globals["money"] = partial(format_money, currency=settings.currency)
         templates.env.globals["seconds"] = format_seconds
+        templates.env.globals["request_id"] = requestid.current  # error pages quote it
         vote_cache = VoteCache()
         ranking = ranking_config(settings)
         state = ArenaState(
@@ -95,6 +104,9 @@ def lifespan_for(settings: Settings) -> object:
             boards=BoardJobs(engine, ranking, vote_cache),
         )
         app.state.arena = state
+        metrics_server = (
+            serve_separately(engine, settings.metrics_address) if settings.metrics_address else None
+        )
         refresher = asyncio.create_task(
             leaderboard_refresher(
                 engine, state.ranking, settings.leaderboard_refresh_seconds, state.vote_cache
@@ -139,6 +151,9 @@ def lifespan_for(settings: Settings) -> object:
             with contextlib.suppress(asyncio.CancelledError):
                 await judging
             await state.boards.close()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
             await starter.shutdown()
             await runner.shutdown()
             if moderator is not None:

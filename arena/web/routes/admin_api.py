@@ -15,7 +15,8 @@ from fastapi.responses import Response, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from arena.admin import review, service, vote_service
+from arena.admin import review, service, sessions, tokens, vote_service
+from arena.admin.auth import configured_token
 from arena.admin.export import export_lines
 from arena.admin.presets import PRESETS
 from arena.admin.spend_report import SpendReport, spend_report
@@ -48,7 +49,7 @@ class BearerFirst(APIRoute):
         handler = super().get_route_handler()
 
         async def checked(request: Request) -> Response:
-            await require_api_admin(request, arena_state(request.app).settings)
+            await require_api_admin(request, arena_state(request.app))
             return await handler(request)
 
         return checked
@@ -60,7 +61,8 @@ router = APIRouter(
     route_class=BearerFirst,
     # PostgreSQL cannot store U+0000 in text; refused here, it is a 422 instead of a 503.
     dependencies=[Depends(no_nul_in_url), Depends(no_nul_in_json)],
-    responses=errors(401, 403, 422, *COMMON),
+    # 429: too many wrong admin tokens from this address (arena/admin/login_limit.py).
+    responses=errors(401, 403, 422, 429, *COMMON),
 )
 
 NEW_MODEL_EXAMPLE = {
@@ -240,3 +242,16 @@ def spend(
 ) -> SpendReport:
     """Tokens and cost per model per UTC day (newest first), and each model's budget today."""
     return spend_report(engine, currency=settings.currency, days=days)
+
+
+@router.post("/sessions/revoke")
+def revoke_sessions(engine: EngineDep) -> dict[str, int]:
+    """Log every admin page session out, on every worker ("log out everywhere")."""
+    return {"revoked": sessions.end_all(engine)}
+
+
+@router.post("/token/rotate")
+def rotate_token(engine: EngineDep, settings: SettingsDep) -> dict[str, str]:
+    """A new random admin token, in force at once on every worker (the one sent here stops
+    working); shown only in this answer. Every admin session ends."""
+    return {"token": tokens.rotate(engine, configured_token(settings))}

@@ -12,15 +12,23 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from arena.admin import AdminError, service
-from arena.admin.auth import ADMIN_COOKIE, token_matches
+from arena.admin import AdminError, login_limit, service, tokens
+from arena.admin import sessions as admin_sessions
+from arena.admin.auth import ADMIN_COOKIE, configured_token
 from arena.admin.forms import endpoint_fields, form_values, preset_values
 from arena.admin.presets import PRESETS, get_preset
-from arena.web.admin_deps import ADMIN_CSRF, AdminKeysDep, AdminOff
+from arena.web.admin_deps import ADMIN_CSRF, AdminKeysDep, AdminOff, login_rules, session_alive
 from arena.web.admin_deps import PageAdminDep as AdminDep
-from arena.web.admin_render import admin_router, draft_result, page, redirect, safe_next
+from arena.web.admin_render import (
+    admin_router,
+    draft_result,
+    page,
+    redirect,
+    safe_next,
+    to_login,
+)
 from arena.web.csrf import CSRF as VOTER_CSRF
-from arena.web.deps import EngineDep, SettingsDep, is_htmx
+from arena.web.deps import EngineDep, SettingsDep, StateDep, is_htmx
 from arena.web.i18n import _
 from arena.web.render import render
 
@@ -31,24 +39,53 @@ router = admin_router()
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, keys: AdminKeysDep, next: str | None = None) -> Response:
+async def login_form(request: Request, state: StateDep, next: str | None = None) -> Response:
     """The login form (a valid session goes straight on)."""
-    if keys.sessions is None:
+    sessions = state.admin.sessions
+    if sessions is None:
         raise AdminOff
-    if keys.sessions.load(request.cookies.get(ADMIN_COOKIE)):
+    session_id = sessions.load(request.cookies.get(ADMIN_COOKIE))
+    if session_id is not None and await asyncio.to_thread(session_alive, state, session_id):
         return RedirectResponse(safe_next(next), status_code=303)
     return render(request, "admin_login.html", next=safe_next(next), active="admin")
 
 
 @router.post("/login", dependencies=VOTER_CSRF)
-async def login(request: Request, keys: AdminKeysDep, settings: SettingsDep) -> Response:
-    """Trade the admin token for a session cookie."""
-    if keys.sessions is None:
+async def login(request: Request, state: StateDep) -> Response:
+    """Trade the admin token for a session (a row on the server, a signed cookie here)."""
+    sessions = state.admin.sessions
+    if sessions is None:
         raise AdminOff
     form = await request.form()
     token, target = form.get("token"), safe_next(str(form.get("next") or ""))
-    expected = settings.admin_token.get_secret_value() if settings.admin_token else None
-    if not token_matches(expected, token if isinstance(token, str) else None):
+    presented = token if isinstance(token, str) else None
+    env_token = configured_token(state.settings)
+    attempts, window = login_rules(state.settings)
+    ip = str(request.state.client_ip)
+
+    def check() -> str | None:
+        """The fingerprint of the token in force when `presented` is it."""
+        ok = login_limit.verify(
+            state.engine,
+            ip,
+            attempts,
+            window,
+            lambda: tokens.token_valid(state.engine, env_token, presented),
+        )
+        return tokens.current_fingerprint(state.engine, env_token) if ok else None
+
+    try:
+        current = await asyncio.to_thread(check)
+    except login_limit.TooManyAttempts as exc:
+        return render(
+            request,
+            "admin_login.html",
+            status=429,
+            next=target,
+            active="admin",
+            error=exc.detail,
+        )
+    if current is None:
         return render(
             request,
             "admin_login.html",
@@ -57,11 +94,16 @@ async def login(request: Request, keys: AdminKeysDep, settings: SettingsDep) -> 
             active="admin",
             error=_("That is not the admin token (ARENA_ADMIN_TOKEN)."),
         )
+    cookie = sessions.issue()
+    secret = sessions.load(cookie)
+    assert secret is not None
+    hours = sessions.max_age / 3600
+    await asyncio.to_thread(admin_sessions.start, state.engine, secret, current, ip, hours)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         ADMIN_COOKIE,
-        keys.sessions.issue(),
-        max_age=keys.sessions.max_age,
+        cookie,
+        max_age=sessions.max_age,
         path="/admin",
         httponly=True,
         samesite="strict",
@@ -71,13 +113,10 @@ async def login(request: Request, keys: AdminKeysDep, settings: SettingsDep) -> 
 
 
 @router.post("/logout", dependencies=ADMIN_CSRF)
-async def logout(request: Request) -> Response:
-    """End the session in this browser."""
-    response: Response = RedirectResponse("/admin/login", status_code=303)
-    if is_htmx(request):
-        response = Response(status_code=204, headers={"HX-Redirect": "/admin/login"})
-    response.delete_cookie(ADMIN_COOKIE, path="/admin", httponly=True, samesite="strict")
-    return response
+async def logout(request: Request, engine: EngineDep, sid: AdminDep) -> Response:
+    """End this session, on the server too (the cookie alone would still be valid)."""
+    await asyncio.to_thread(admin_sessions.end, engine, sid)
+    return to_login(request)
 
 
 # --- the models list and the add form -----------------------------------------------------------
