@@ -75,7 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         leaderboard,
         model_page,
         judges,
-        leaderboard,
         pages,
         admin_api,
         admin_pages,
