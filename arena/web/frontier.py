@@ -96,9 +96,13 @@ def frontier_chart(
         return format_money(v, currency)
 
     kind = "cost" if x_key == "cost_per_1k_battles" else "speed"
+    # Translated outside the f-strings, where Babel's extraction would not see them.
+    aria = escape(_("Rating against %(what)s") % {"what": x_label})
+    x_axis = escape(x_label + (_(" (log scale)") if log else ""))
+    y_axis = escape(_("rating"))
     parts = [
         f'<svg class="chart frontier {kind}" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
-        f'role="img" aria-label="{escape(_("Rating against %(what)s") % {"what": x_label})}">'
+        f'role="img" aria-label="{aria}">'
     ]
     bottom = H - BOTTOM
     for t in _ticks(x_lo, x_hi, log):
@@ -117,9 +121,9 @@ def frontier_chart(
         )
     parts.append(
         f'<text class="axis" x="{(LEFT + W - RIGHT) / 2:.0f}" y="{H - 8}">'
-        f"{escape(x_label)}{escape(_(' (log scale)')) if log else ''} →</text>"
+        f"{x_axis} →</text>"
         f'<text class="axis" transform="translate(11,{(TOP + bottom) / 2:.0f}) rotate(-90)">'
-        f"{escape(_('rating'))} ↑</text>"
+        f"{y_axis} ↑</text>"
     )
     best = sorted((x, float(m["rating"])) for x, m, o in zip(xs, rows, on, strict=True) if o)
     if len(best) > 1:

@@ -31,9 +31,10 @@ def history_chart(points: Sequence[Point]) -> Markup:
     def y(v: float) -> float:
         return TOP + (hi - v) / (hi - lo) * (H - TOP - BOTTOM)
 
+    label = escape(_("Rating over time with 95%% intervals") % {})
     parts = [
         f'<svg class="chart history" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
-        f'role="img" aria-label="{escape(_("Rating over time with 95%% intervals") % {})}">'
+        f'role="img" aria-label="{label}">'
     ]
     step = _nice_step((hi - lo) / 5)
     tick = (lo // step + 1) * step

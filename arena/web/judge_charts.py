@@ -22,12 +22,13 @@ def confusion_chart(matrix: Sequence[Sequence[int]], judge: str) -> Markup:
     size = LABEL + CELL * 3
     names = [_(c) for c in CLASSES]
     caption = _("%(judge)s: human votes (rows) against the judge (columns)") % {"judge": judge}
+    judge_axis, human_axis = escape(_("judge")), escape(_("human"))
     parts = [
         f'<svg class="chart confusion" width="{size + 8}" height="{size + 8}" '
         f'viewBox="0 0 {size + 8} {size + 8}" role="img" '
         f'aria-label="{escape(caption)}">'
-        f'<text class="clabel" x="{LABEL + CELL * 1.5}" y="12">{escape(_("judge"))} →</text>'
-        f'<text class="rlabel" x="4" y="{LABEL - 8}">{escape(_("human"))} ↓</text>'
+        f'<text class="clabel" x="{LABEL + CELL * 1.5}" y="12">{judge_axis} →</text>'
+        f'<text class="rlabel" x="4" y="{LABEL - 8}">{human_axis} ↓</text>'
     ]
     for i, name in enumerate(escape(n) for n in names):
         parts.append(
