@@ -17,11 +17,22 @@ ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 #: page → (Chinese that must show, English that must not show in Chinese)
 PAGES = {
     "/leaderboard": (
-        ["首字延迟", "词元/秒", "千场费用", "视觉", "采用谁的判定：", "人工投票", "评分与首字延迟中位数的对比"],
+        [
+            "首字延迟",
+            "词元/秒",
+            "千场费用",
+            "视觉",
+            "采用谁的判定：",
+            "人工投票",
+            "评分与首字延迟中位数的对比",
+        ],
         ["Whose verdicts", "Pictures of quality", "Rating against", "TTFT", "Overall"],
     ),
     "/judges": (["LLM 评审模型", "还没有评审模型"], ["LLM judges", "No judges yet"]),
-    "/leaderboard/me": (["你的排行榜", "公开排行榜", "你已投了 0 票。"], ["Your leaderboard", "You have cast"]),
+    "/leaderboard/me": (
+        ["你的排行榜", "公开排行榜", "你已投了 0 票。"],
+        ["Your leaderboard", "You have cast"],
+    ),
 }
 
 
