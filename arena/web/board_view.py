@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from arena.web.i18n import _
+
 
 @dataclass(frozen=True)
 class Group:
@@ -65,12 +67,16 @@ def group_rows(models: list[dict[str, Any]], *, filtered: bool) -> list[Group]:
     for c in components:
         rows = [m for m in listed if int(m.get("component") or 0) == c]
         rows = rerank(rows) if filtered else rows
-        title = None if len(components) == 1 else f"Group {c + 1} (never compared with the others)"
+        title = (
+            None
+            if len(components) == 1
+            else _("Group %(n)s (never compared with the others)") % {"n": c + 1}
+        )
         groups.append(Group(title, rows))
     if prelim and not groups:
         # Nothing is listed yet (a young arena): one plain table, each row badged preliminary.
         groups.append(Group(None, rerank(prelim) if filtered else prelim))
     elif prelim:
         rows = replace_among(prelim, groups[0].rows) if filtered else prelim
-        groups.append(Group("Preliminary", rows, preliminary=True))
+        groups.append(Group(_("Preliminary"), rows, preliminary=True))
     return groups

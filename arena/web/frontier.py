@@ -15,6 +15,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from arena.web.i18n import _
 from arena.web.money import format_money
 
 W, H = 360, 300
@@ -95,9 +96,13 @@ def frontier_chart(
         return format_money(v, currency)
 
     kind = "cost" if x_key == "cost_per_1k_battles" else "speed"
+    # Translated outside the f-strings, where Babel's extraction would not see them.
+    aria = escape(_("Rating against %(what)s") % {"what": x_label})
+    x_axis = escape(x_label + (_(" (log scale)") if log else ""))
+    y_axis = escape(_("rating"))
     parts = [
         f'<svg class="chart frontier {kind}" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
-        f'role="img" aria-label="Rating against {escape(x_label)}">'
+        f'role="img" aria-label="{aria}">'
     ]
     bottom = H - BOTTOM
     for t in _ticks(x_lo, x_hi, log):
@@ -116,9 +121,9 @@ def frontier_chart(
         )
     parts.append(
         f'<text class="axis" x="{(LEFT + W - RIGHT) / 2:.0f}" y="{H - 8}">'
-        f"{escape(x_label)}{' (log scale)' if log else ''} →</text>"
+        f"{x_axis} →</text>"
         f'<text class="axis" transform="translate(11,{(TOP + bottom) / 2:.0f}) rotate(-90)">'
-        f"rating ↑</text>"
+        f"{y_axis} ↑</text>"
     )
     best = sorted((x, float(m["rating"])) for x, m, o in zip(xs, rows, on, strict=True) if o)
     if len(best) > 1:
@@ -133,8 +138,16 @@ def frontier_chart(
         m, x, o = rows[i], xs[i], on[i]
         cx, cy = px(x), py(float(m["rating"]))
         title = escape(
-            f"{m['model']}: rating {m['rating']:.0f} (95% {m['ci_lower']:.0f} to "
-            f"{m['ci_upper']:.0f}), {x_label} {x_text(x)}" + (" — on the frontier" if o else "")
+            _("%(model)s: rating %(rating).0f (95%% %(lo).0f to %(hi).0f), %(what)s %(x)s")
+            % {
+                "model": m["model"],
+                "rating": m["rating"],
+                "lo": m["ci_lower"],
+                "hi": m["ci_upper"],
+                "what": x_label,
+                "x": x_text(x),
+            }
+            + (_(" — on the frontier") if o else "")
         )
         parts.append(
             f'<g class="pt{" best" if o else ""}"><title>{title}</title>'
@@ -185,10 +198,13 @@ def frontier_context(models: Sequence[dict[str, Any]], currency: str) -> dict[st
     """What the leaderboard page needs for its two frontier pictures."""
     return {
         "cost_svg": frontier_chart(
-            models, x_key="cost_per_1k_battles", x_label="cost per 1,000 battles", currency=currency
+            models,
+            x_key="cost_per_1k_battles",
+            x_label=_("cost per 1,000 battles"),
+            currency=currency,
         ),
         "ttft_svg": frontier_chart(
-            models, x_key="ttft_p50_ms", x_label="median time to first token"
+            models, x_key="ttft_p50_ms", x_label=_("median time to first token")
         ),
         "unpriced": [m["model"] for m in models if m.get("cost_per_1k_battles") is None],
         "untimed": [m["model"] for m in models if m.get("ttft_p50_ms") is None],

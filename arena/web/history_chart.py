@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from arena.votes.history import Point
 from arena.web.charts import _nice_step
+from arena.web.i18n import _, ngettext
 
 W, H, LEFT, RIGHT, TOP, BOTTOM = 600, 240, 44, 12, 12, 34
 
@@ -30,9 +31,10 @@ def history_chart(points: Sequence[Point]) -> Markup:
     def y(v: float) -> float:
         return TOP + (hi - v) / (hi - lo) * (H - TOP - BOTTOM)
 
+    label = escape(_("Rating over time with 95%% intervals") % {})
     parts = [
         f'<svg class="chart history" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
-        f'role="img" aria-label="Rating over time with 95% intervals">'
+        f'role="img" aria-label="{label}">'
     ]
     step = _nice_step((hi - lo) / 5)
     tick = (lo // step + 1) * step
@@ -51,8 +53,20 @@ def history_chart(points: Sequence[Point]) -> Markup:
         parts.append(f'<polyline class="line" points="{line}"/>')
     for i, p in enumerate(points):
         tip = escape(
-            f"{p.day}: {p.rating:.0f} (95% {p.ci_lower:.0f} to {p.ci_upper:.0f}), "
-            f"rank {p.rank}, {p.battles} battles" + (", preliminary" if p.preliminary else "")
+            ngettext(
+                "%(day)s: %(rating).0f (95%% %(lo).0f to %(hi).0f), rank %(rank)s, %(num)d battle",
+                "%(day)s: %(rating).0f (95%% %(lo).0f to %(hi).0f), rank %(rank)s, %(num)d battles",
+                p.battles,
+            )
+            % {
+                "day": p.day,
+                "rating": p.rating,
+                "lo": p.ci_lower,
+                "hi": p.ci_upper,
+                "rank": p.rank,
+                "num": p.battles,
+            }
+            + (_(", preliminary") if p.preliminary else "")
         )
         parts.append(
             f'<g class="day{" prelim" if p.preliminary else ""}"><title>{tip}</title>'

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 from arena.web.charts import _sequential
+from arena.web.i18n import N_, _, ngettext
 
-CLASSES = ("a wins", "tie", "b wins")
+CLASSES = (N_("a wins"), N_("tie"), N_("b wins"))
 CELL, LABEL = 56, 70
 
 
@@ -19,14 +20,17 @@ def confusion_chart(matrix: Sequence[Sequence[int]], judge: str) -> Markup:
         return Markup("")
     top = max(max(row) for row in matrix) or 1
     size = LABEL + CELL * 3
+    names = [_(c) for c in CLASSES]
+    caption = _("%(judge)s: human votes (rows) against the judge (columns)") % {"judge": judge}
+    judge_axis, human_axis = escape(_("judge")), escape(_("human"))
     parts = [
         f'<svg class="chart confusion" width="{size + 8}" height="{size + 8}" '
         f'viewBox="0 0 {size + 8} {size + 8}" role="img" '
-        f'aria-label="{escape(judge)}: human votes (rows) against the judge (columns)">'
-        f'<text class="clabel" x="{LABEL + CELL * 1.5}" y="12">judge →</text>'
-        f'<text class="rlabel" x="4" y="{LABEL - 8}">human ↓</text>'
+        f'aria-label="{escape(caption)}">'
+        f'<text class="clabel" x="{LABEL + CELL * 1.5}" y="12">{judge_axis} →</text>'
+        f'<text class="rlabel" x="4" y="{LABEL - 8}">{human_axis} ↓</text>'
     ]
-    for i, name in enumerate(CLASSES):
+    for i, name in enumerate(escape(n) for n in names):
         parts.append(
             f'<text class="clabel" x="{LABEL + CELL * i + 6}" y="{LABEL - 8}">{name}</text>'
             f'<text class="rlabel" x="4" y="{LABEL + CELL * i + CELL / 2 + 4}">{name}</text>'
@@ -34,7 +38,11 @@ def confusion_chart(matrix: Sequence[Sequence[int]], judge: str) -> Markup:
     for i, row in enumerate(matrix):
         for j, n in enumerate(row):
             x, y = LABEL + CELL * j, LABEL + CELL * i
-            tip = f"human: {CLASSES[i]}, judge: {CLASSES[j]}: {n} battles"
+            tip = ngettext(
+                "human: %(human)s, judge: %(judge)s: %(num)d battle",
+                "human: %(human)s, judge: %(judge)s: %(num)d battles",
+                n,
+            ) % {"human": names[i], "judge": names[j], "num": n}
             parts.append(
                 f'<rect class="cell" x="{x}" y="{y}" width="{CELL - 2}" height="{CELL - 2}" '
                 f'fill="{_sequential(n / top)}"><title>{escape(tip)}</title></rect>'

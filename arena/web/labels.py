@@ -12,6 +12,10 @@ CATEGORY_NAMES = {
     "russian": N_("Russian"),
     "other-language": N_("Other languages"),
     "code": N_("Code"),
+    "math": N_("Math"),
+    "hard-prompts": N_("Hard prompts"),
+    "creative-writing": N_("Creative writing"),
+    "instruction-following": N_("Instruction following"),
     "long": N_("Long prompts"),
     "multi-turn": N_("Multi-turn"),
 }

@@ -39,7 +39,7 @@ def test_category_chips(
 
         chips.locator('[data-category="math"]').click()
         expect(page).to_have_url(re.compile(r"category=math"))
-        expect(board.locator(".meta").first).to_contain_text("in math")
+        expect(board.locator(".meta").first).to_contain_text("in Math")  # named as its chip
         expect(board.locator("th.col-rank-overall")).to_have_text("Overall")
         expect(board.locator("tr[data-model] td.rank-overall")).to_have_count(2)
         expect(chips.locator('[aria-current="true"]')).to_contain_text("Math")

@@ -28,6 +28,13 @@ def shoot(tab: Tab, folder: Path, name: str) -> None:
         path = folder / f"{name}-{size}.png"
         tab.page.screenshot(path=str(path), full_page=True, caret="initial")
         tab.assert_no_horizontal_overflow()
+        # The top bar (emblem, four pages, the language switch) is one row, even on a phone.
+        tops = [
+            b["y"] + b["height"] / 2
+            for link in tab.page.locator("header.top a:visible").all()
+            if (b := link.bounding_box())
+        ]
+        assert len(tops) >= 6 and max(tops) - min(tops) < 4, f"{name} {size}: top bar wraps"
     tab.page.set_viewport_size(DESKTOP)
 
 
@@ -89,6 +96,7 @@ def test_chinese_pages_and_the_switch(
         expect(page.get_by_role("heading", name="Models", exact=True)).to_be_visible()
         page.get_by_role("link", name="Battle", exact=True).click()
         expect(page.get_by_role("heading", name="Which answer is better?")).to_be_visible()
+        shoot(tab, tmp_path, "voter-start-en")
         link = page.get_by_role("navigation", name="Language").get_by_role("link", name="简体中文")
         expect(link).to_have_attribute("lang", "zh-Hans")
         link.click()
