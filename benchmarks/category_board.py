@@ -15,7 +15,8 @@ from sqlalchemy import text
 
 from arena.core.settings import Settings
 from arena.store.engine import make_engine
-from arena.votes.board import LeaderboardOptions, compute_payload, ranking_config
+from arena.votes.board import compute_payload
+from arena.votes.board_options import LeaderboardOptions, ranking_config
 from arena.votes.cache import VoteCache
 from arena.votes.category_bits import bit
 from arena.votes.category_counts import category_counts

@@ -33,7 +33,8 @@ from arena.core.settings import Settings
 from arena.store.engine import make_engine, migrate
 from arena.store.style_columns import STYLE_COLUMNS
 from arena.store.tables import Battle, Vote, utcnow
-from arena.votes.board import LeaderboardOptions, compute_payload, ranking_config
+from arena.votes.board import compute_payload
+from arena.votes.board_options import LeaderboardOptions, ranking_config
 from arena.votes.cache import VoteCache
 from benchmarks._harness import arena_process, percentile
 from ratings import compute_leaderboard, load_battles

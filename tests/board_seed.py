@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 
 from arena.store.engine import begin
 from arena.store.tables import Battle, Endpoint, Vote
-from arena.votes.board import LeaderboardOptions, RankingConfig, compute_payload
+from arena.votes.board import compute_payload
+from arena.votes.board_options import LeaderboardOptions, RankingConfig
 from arena.votes.history import record_snapshot
 from ratings import Battles
 

@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from arena.store.tables import RatingSnapshot
-from arena.votes.board import LeaderboardOptions, RankingConfig, compute_payload, load_votes
+from arena.votes.board import compute_payload, load_votes
+from arena.votes.board_options import LeaderboardOptions, RankingConfig
 from arena.votes.history import model_history
 from arena.votes.pair_audit import audit_chosen_pair
 from arena.votes.personal import personal_board, shrunk_rate

@@ -10,7 +10,8 @@ import pytest
 
 from arena.store.engine import make_engine
 from arena.votes import failure_log
-from arena.votes.board import RankingConfig, refresher
+from arena.votes.board_options import RankingConfig
+from arena.votes.board_refresh import refresher
 
 
 def test_repeated_failures_do_not_flood_the_log(

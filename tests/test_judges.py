@@ -12,7 +12,8 @@ from sqlmodel import Session
 from arena.judges.verdicts import LABELS, last_label, verdict
 from arena.store.engine import make_engine, migrate
 from arena.store.tables import Battle, Endpoint
-from arena.votes.board import LeaderboardOptions, RankingConfig, compute_payload
+from arena.votes.board import compute_payload
+from arena.votes.board_options import LeaderboardOptions, RankingConfig
 from arena.votes.hygiene import HygieneRules
 from tests.fake_openai import Behavior, FakeOpenAI
 from tests.judging import FAST, add_battle, add_endpoints, judge_all, judgements

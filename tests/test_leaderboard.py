@@ -19,7 +19,8 @@ from sqlmodel import Session
 
 from arena.store.engine import make_engine, migrate
 from arena.store.tables import LeaderboardCache, utcnow
-from arena.votes.board import LeaderboardOptions, _store
+from arena.votes.board import store_payload
+from arena.votes.board_options import LeaderboardOptions
 from arena.web.app import create_app
 from tests.conftest import MODELS, ArenaServer, arena_settings, read_events
 from tests.fake_openai import Behavior, FakeOpenAI
@@ -384,7 +385,7 @@ def test_an_entry_stored_twice_at_once(database_url: str) -> None:
             tx = other.begin()
             other.execute(insert(LeaderboardCache).values(version=2, **first))
             # Not committed yet: a store of the same key now waits on that row (or the write lock).
-            late = pool.submit(_store, engine, key, 1, {"by": "second"})
+            late = pool.submit(store_payload, engine, key, 1, {"by": "second"})
             time.sleep(0.5)
             tx.commit()
             late.result(timeout=30)
@@ -394,7 +395,7 @@ def test_an_entry_stored_twice_at_once(database_url: str) -> None:
             row.computing_until = now + timedelta(minutes=2)
             s.add(row)
             s.commit()
-        _store(engine, key, 3, {"by": "third"})
+        store_payload(engine, key, 3, {"by": "third"})
         with Session(engine) as s:
             row = s.get(LeaderboardCache, key)
             assert row is not None

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from arena.store.engine import make_engine, migrate, run_alembic
 from arena.store.style_columns import STYLE_COLUMNS
-from arena.votes.board import LeaderboardOptions, load_votes
+from arena.votes.board import load_votes
+from arena.votes.board_options import LeaderboardOptions
 from arena.votes.hygiene import HygieneRules
 
 STYLES: list[Any] = [

@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 
 from arena.battles.store import seat_replacement
 from arena.store.tables import Battle, Endpoint, Vote
-from arena.votes.board import LeaderboardOptions, RankingConfig, compute_payload
+from arena.votes.board import compute_payload
+from arena.votes.board_options import LeaderboardOptions, RankingConfig
 from tests.conftest import migrated_engine
 
 NAMES = ("alpha", "beta", "gamma", "delta")

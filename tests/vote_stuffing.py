@@ -25,7 +25,8 @@ import httpx
 import tomli_w
 
 from arena.admin.battlefiles import import_battles
-from arena.votes.board import LeaderboardOptions, compute_payload
+from arena.votes.board import compute_payload
+from arena.votes.board_options import LeaderboardOptions
 from arena.votes.hygiene import HygieneRules
 from tests.conftest import read_events
 from tests.fake_openai import Behavior, FakeOpenAI

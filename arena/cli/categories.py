@@ -28,7 +28,8 @@ def _retag(args: argparse.Namespace) -> int:
     from arena.cli.common import secret
     from arena.core.settings import load_settings
     from arena.store.keys import make_decrypt
-    from arena.votes.board import ranking_config, refresh_stale
+    from arena.votes.board_options import ranking_config
+    from arena.votes.board_refresh import refresh_stale
     from arena.votes.retag import retag_llm, retag_rules
     from arena.votes.tagger_start import tagger_rules
 

@@ -64,7 +64,8 @@ def _arena_battles(
     from arena.cli.common import database
     from arena.core.settings import load_settings
     from arena.store.tables import Endpoint
-    from arena.votes.board import LeaderboardOptions, load_votes_with_ids, ranking_config
+    from arena.votes.board import load_votes_with_ids
+    from arena.votes.board_options import LeaderboardOptions, ranking_config
     from arena.votes.speed import AnswerCache, board_figures
 
     settings = load_settings()

@@ -8,31 +8,27 @@ one worker computes a given entry. A view serves the newest stored entry at once
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from arena.core import metrics
 from arena.core.judge_rules import JudgeWeights
-from arena.core.settings import Settings
-from arena.store.engine import begin, in_thread, session_scope
+from arena.store.engine import begin, session_scope
 from arena.store.tables import Endpoint, LeaderboardCache, utcnow
 from arena.votes.audit import top_flip_audit
+from arena.votes.board_options import LeaderboardOptions, RankingConfig
 from arena.votes.cache import CATEGORY_BIT, VoteCache
 from arena.votes.category_board import add_rank_overall, snapshot_counts
 from arena.votes.combined import with_judges
-from arena.votes.failure_log import log_failure
 from arena.votes.history import record_snapshot
 from arena.votes.hygiene import HygieneRules, VoteColumns, apply_hygiene
 from arena.votes.speed import board_figures, empty_figures
@@ -42,72 +38,6 @@ from ratings.formats import to_json_dict
 from ratings.preliminary import compute_listed
 
 log = logging.getLogger("arena.votes.board")
-
-
-@dataclass(frozen=True)
-class LeaderboardOptions:
-    """What a leaderboard is computed over and how."""
-
-    style_control: bool = False
-    category: str | None = None
-    ci: Literal["sandwich", "bootstrap"] = "sandwich"
-    reweight: bool = False
-    ties: Literal["half", "drop"] = "half"
-    modality: Literal["text", "vision"] = "text"
-    # Whose verdicts: people's (the default), the LLM judges', or both (judges weighted).
-    votes: Literal["human", "judges", "all"] = "human"
-
-    def key(self) -> str:
-        """The cache key of these options (the default options keep their older key, so entries
-        computed before an option existed stay valid)."""
-        key = f"bt|{self.ci}|style={int(self.style_control)}|cat={self.category or ''}"
-        key += "|rw=1" if self.reweight else ""
-        key += "|ties=drop" if self.ties == "drop" else ""
-        key += "" if self.modality == "text" else f"|mod={self.modality}"
-        return key if self.votes == "human" else f"{key}|votes={self.votes}"
-
-    @classmethod
-    def from_key(cls, key: str) -> LeaderboardOptions:
-        """The options a cache key stands for."""
-        _, ci, style, cat, *rest = key.split("|")
-        extra = dict(part.split("=", 1) for part in rest)
-        return cls(
-            style.endswith("1"),
-            cat.split("=", 1)[1] or None,
-            ci,  # type: ignore[arg-type]
-            reweight=extra.get("rw") == "1",
-            ties="drop" if extra.get("ties") == "drop" else "half",
-            modality=extra.get("mod", "text"),  # type: ignore[arg-type]
-            votes=extra.get("votes", "human"),  # type: ignore[arg-type]
-        )
-
-
-@dataclass(frozen=True)
-class RankingConfig:
-    """The settings ranking depends on."""
-
-    min_battles: int = 30
-    bootstrap_rounds: int = 1000
-    hygiene: HygieneRules = dataclasses.field(default_factory=HygieneRules)
-    currency: str = "USD"
-    judges: JudgeWeights = dataclasses.field(default_factory=JudgeWeights)
-
-
-def ranking_config(settings: Settings) -> RankingConfig:
-    """The ranking settings of the arena."""
-    return RankingConfig(
-        min_battles=settings.min_battles,
-        bootstrap_rounds=settings.bootstrap_rounds,
-        hygiene=HygieneRules(
-            repeated_prompts=settings.hygiene_repeated_prompts,
-            prompt_repeat_floor=settings.prompt_repeat_floor,
-            anomalous_voters=settings.hygiene_anomalous_voters,
-            anomaly_min_votes=settings.anomaly_min_votes,
-            anomaly_alpha=settings.anomaly_alpha,
-        ),
-        currency=settings.currency,
-        judges=settings.judge_weights,
-    )
 
 
 def load_votes(
@@ -239,7 +169,7 @@ def _rounded(matrix: Any, digits: int) -> list[list[float | None]]:
     ]
 
 
-def _store(engine: Engine, key: str, version: int, payload: dict[str, Any]) -> None:
+def store_payload(engine: Engine, key: str, version: int, payload: dict[str, Any]) -> None:
     """Store a computed entry unless a newer one is already there, in one statement.
 
     An upsert, not read-then-insert: a page view computing a missing entry and a worker's refresher
@@ -279,7 +209,7 @@ def overall_board(
         with session_scope(engine) as session:
             version = votes_version(session)
         payload = compute_payload(engine, opts, config, cache)
-        _store(engine, opts.key(), version, payload)
+        store_payload(engine, opts.key(), version, payload)
     board: dict[str, Any] = payload["leaderboard"]
     return board
 
@@ -313,7 +243,7 @@ def compute_and_store(
     with session_scope(engine) as session:
         version = votes_version(session)
     payload = compute_payload(engine, opts, config, cache)
-    _store(engine, opts.key(), version, payload)
+    store_payload(engine, opts.key(), version, payload)
     payload["fresh"] = True
     return payload
 
@@ -327,72 +257,3 @@ def cached_leaderboard(
     """The newest stored leaderboard for these options (computed now only if there is none)."""
     stored = stored_leaderboard(engine, opts)
     return stored if stored is not None else compute_and_store(engine, opts, config, cache)
-
-
-def refresh_stale(
-    engine: Engine, config: RankingConfig, *, lease: timedelta, cache: VoteCache | None = None
-) -> int:
-    """Recompute the stored leaderboards that are behind the votes; returns how many."""
-    now = utcnow()
-    with session_scope(engine) as session:
-        version = votes_version(session)
-        wanted = session.exec(
-            select(col(LeaderboardCache.key)).where(
-                col(LeaderboardCache.version) != version,
-                col(LeaderboardCache.last_requested_at) > now - timedelta(hours=1),
-            )
-        ).all()
-        default = LeaderboardOptions().key()
-        if session.get(LeaderboardCache, default) is None:
-            wanted = [*wanted, default]
-    done = 0
-    for key in wanted:
-        if not _take_lease(engine, key, lease):
-            continue
-        try:
-            with metrics.LEADERBOARD_REFRESH.time():
-                payload = compute_payload(engine, LeaderboardOptions.from_key(key), config, cache)
-            _store(engine, key, version, payload)
-            done += 1
-        except Exception as exc:
-            log_failure(f"recomputing leaderboard {key} failed", exc)
-            _release_lease(engine, key)
-    return done
-
-
-def _take_lease(engine: Engine, key: str, lease: timedelta) -> bool:
-    now = utcnow()
-    with session_scope(engine) as session:
-        if session.get(LeaderboardCache, key) is None:
-            return True  # the first computation of an entry: nothing to share yet
-        taken = session.execute(
-            update(LeaderboardCache)
-            .where(
-                col(LeaderboardCache.key) == key,
-                (col(LeaderboardCache.computing_until).is_(None))
-                | (col(LeaderboardCache.computing_until) < now),
-            )
-            .values(computing_until=now + lease)
-        )
-        return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def _release_lease(engine: Engine, key: str) -> None:
-    with session_scope(engine) as session:
-        session.execute(
-            update(LeaderboardCache)
-            .where(col(LeaderboardCache.key) == key)
-            .values(computing_until=None)
-        )
-
-
-async def refresher(
-    engine: Engine, config: RankingConfig, every: float, cache: VoteCache | None = None
-) -> None:
-    """Keep the wanted leaderboards current, forever (one per worker; leases avoid double work)."""
-    while True:
-        try:
-            await in_thread(refresh_stale, engine, config, lease=timedelta(minutes=2), cache=cache)
-        except Exception as exc:
-            log_failure("leaderboard refresher failed", exc)
-        await asyncio.sleep(every)

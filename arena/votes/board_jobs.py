@@ -15,12 +15,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from arena.store.engine import in_thread
-from arena.votes.board import (
-    LeaderboardOptions,
-    RankingConfig,
-    compute_and_store,
-    stored_leaderboard,
-)
+from arena.votes.board import compute_and_store, stored_leaderboard
+from arena.votes.board_options import LeaderboardOptions, RankingConfig
 from arena.votes.cache import VoteCache
 from arena.votes.failure_log import log_failure
 

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from arena.votes.audit import flip_audit
-from arena.votes.board import LeaderboardOptions, RankingConfig, load_votes
+from arena.votes.board import load_votes
+from arena.votes.board_options import LeaderboardOptions, RankingConfig
 from arena.votes.cache import VoteCache
 from ratings.preliminary import compute_listed
 

@@ -32,9 +32,9 @@ from arena.store.images import purge_periodically
 from arena.store.keys import KeyCipher, make_decrypt
 from arena.store.secret import shared_secret
 from arena.upstream.moderation import Moderator
-from arena.votes.board import ranking_config
-from arena.votes.board import refresher as leaderboard_refresher
 from arena.votes.board_jobs import BoardJobs
+from arena.votes.board_options import ranking_config
+from arena.votes.board_refresh import refresher as leaderboard_refresher
 from arena.votes.cache import VoteCache
 from arena.votes.tagger_start import start_tagger
 from arena.web import requestid, templating

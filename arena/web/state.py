@@ -18,8 +18,8 @@ from arena.core.signing import VoterSigner
 from arena.matchmaking.pairing import PairingCache
 from arena.store.keys import KeyCipher
 from arena.upstream.moderation import Moderator
-from arena.votes.board import RankingConfig
 from arena.votes.board_jobs import BoardJobs
+from arena.votes.board_options import RankingConfig
 from arena.votes.cache import VoteCache
 
 

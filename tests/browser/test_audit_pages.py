@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from arena.votes.board import RankingConfig
+from arena.votes.board_options import RankingConfig
 from ratings import Battles
 from tests.board_seed import days_ago, seed_votes, snapshot
 from tests.browser.browsing import DESKTOP, PHONE, Tab

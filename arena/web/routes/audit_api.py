@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from arena.votes.board import LeaderboardOptions
+from arena.votes.board_options import LeaderboardOptions
 from arena.votes.pair_audit import audit_chosen_pair
 from arena.votes.tags import CATEGORIES
 from arena.web.deps import SettingsDep

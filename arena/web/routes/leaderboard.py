@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from arena.votes.board import LISTED_STATUSES, LeaderboardOptions
+from arena.votes.board import LISTED_STATUSES
+from arena.votes.board_options import LeaderboardOptions
 from arena.votes.tags import CATEGORIES
 from arena.web.board_view import group_rows
 from arena.web.charts import heatmap, interval_chart

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from arena.votes.board import LeaderboardOptions, cached_leaderboard
+from arena.votes.board import cached_leaderboard
+from arena.votes.board_options import LeaderboardOptions
 from arena.votes.history import model_history
 from arena.votes.personal import personal_board
 from arena.votes.tags import CATEGORIES
