@@ -11,12 +11,11 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from arena.admin import AdminError, review, vote_service
 from arena.admin.export import export_lines
-from arena.battles import views
-from arena.core.errors import BattleError
 from arena.web.admin_deps import ADMIN_CSRF, AdminKeysDep
 from arena.web.admin_deps import PageAdminDep as AdminDep
 from arena.web.admin_render import admin_router, back, page
 from arena.web.deps import EngineDep, SettingsDep, SignerDep, is_htmx
+from arena.web.images import ADMIN_HEADERS, image_response
 
 router = admin_router()
 
@@ -161,15 +160,11 @@ async def battle_image(
     battle_id: str, turn: int, position: int, engine: EngineDep, _: AdminDep
 ) -> Response:
     """An image of any battle, for the admin's vote review."""
-    try:
-        mime, data = await asyncio.to_thread(
-            views.voter_image,
-            engine,
-            battle_id=battle_id,
-            voter_id=None,
-            turn=turn,
-            position=position,
-        )
-    except BattleError as exc:
-        return Response(exc.detail, status_code=exc.status, media_type="text/plain")
-    return Response(data, media_type=mime, headers={"Cache-Control": "private, max-age=3600"})
+    return await image_response(
+        engine,
+        battle_id=battle_id,
+        voter_id=None,
+        turn=turn,
+        position=position,
+        headers=ADMIN_HEADERS,
+    )

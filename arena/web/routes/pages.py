@@ -25,6 +25,7 @@ from arena.web.deps import (
     VoterIdentityDep,
     is_htmx,
 )
+from arena.web.images import VOTER_HEADERS, image_response
 from arena.web.markdown import render_markdown, render_plain
 from arena.web.render import error_fragment, render
 from arena.web.sse import PING, SSE_HEADERS, encode, frame
@@ -198,22 +199,14 @@ async def battle_image(
     battle_id: str, turn: int, position: int, engine: EngineDep, voter: VoterDep
 ) -> Response:
     """An image of the voter's own battle (403 for anybody else's; admins have their own)."""
-    try:
-        mime, data = await asyncio.to_thread(
-            views.voter_image,
-            engine,
-            battle_id=battle_id,
-            voter_id=voter,
-            turn=turn,
-            position=position,
-        )
-    except BattleError as exc:
-        return Response(exc.detail, status_code=exc.status, media_type="text/plain")
-    return Response(data, media_type=mime, headers=IMAGE_HEADERS)
-
-
-# Only this voter's browser may keep it; it never changes (stored once per content).
-IMAGE_HEADERS = {"Cache-Control": "private, max-age=86400", "Vary": "Cookie"}
+    return await image_response(
+        engine,
+        battle_id=battle_id,
+        voter_id=voter,
+        turn=turn,
+        position=position,
+        headers=VOTER_HEADERS,
+    )
 
 
 @router.post("/battles/{battle_id}/stop", dependencies=CSRF)
