@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from arena.core.rules import GenerationRules, Timeouts
 from arena.store.endpoints import resolve_api_key
 from arena.store.tables import Endpoint
-from arena.upstream.client import CallParams, make_client
+from arena.upstream.client import CallParams, call_params, make_client
 from arena.upstream.moderation import Moderator
 
 
@@ -41,17 +41,7 @@ class Upstreams:
 
     def params_for(self, e: Endpoint) -> CallParams:
         """How to call an endpoint."""
-        return CallParams(
-            base_url=e.base_url,
-            model=e.model,
-            api_key=resolve_api_key(e, self.decrypt),
-            temperature=e.temperature,
-            top_p=e.top_p,
-            max_tokens=e.max_tokens or self.default_max_tokens,
-            system_prompt=e.system_prompt,
-            extra_body=dict(e.extra_body or {}),
-            name=e.name,
-        )
+        return call_params(e, resolve_api_key(e, self.decrypt), self.default_max_tokens)
 
     async def close(self) -> None:
         """Close every pooled client."""

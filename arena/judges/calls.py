@@ -14,7 +14,7 @@ from openai import AsyncOpenAI
 from arena.core.rules import Timeouts
 from arena.store.endpoints import resolve_api_key
 from arena.store.tables import Endpoint
-from arena.upstream.client import CallParams, Delta, Finish, make_client
+from arena.upstream.client import CallParams, Delta, Finish, call_params, make_client
 from arena.upstream.stream import stream_answer
 
 
@@ -46,16 +46,7 @@ class Callers:
 
     def params(self, e: Endpoint) -> CallParams:
         """How to call an endpoint."""
-        return CallParams(
-            base_url=e.base_url,
-            model=e.model,
-            api_key=resolve_api_key(e, self.decrypt),
-            temperature=e.temperature,
-            top_p=e.top_p,
-            max_tokens=e.max_tokens or self.default_max_tokens,
-            system_prompt=e.system_prompt,
-            extra_body=dict(e.extra_body or {}),
-        )
+        return call_params(e, resolve_api_key(e, self.decrypt), self.default_max_tokens)
 
     async def ask(self, e: Endpoint, messages: list[dict[str, str]]) -> Reply:
         """The endpoint's whole reply to these messages; UpstreamError when it fails."""

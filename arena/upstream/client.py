@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import openai
 from openai import AsyncOpenAI
@@ -27,6 +27,34 @@ class CallParams:
     extra_body: dict[str, Any] = field(default_factory=dict)
     # The endpoint's arena name, for metrics (not sent upstream).
     name: str = field(default="", compare=False)
+
+
+class EndpointSettings(Protocol):
+    """What a call reads of an endpoint (the store's `Endpoint` has it)."""
+
+    name: str
+    base_url: str
+    model: str
+    temperature: float | None
+    top_p: float | None
+    max_tokens: int | None
+    system_prompt: str | None
+    extra_body: dict[str, Any]
+
+
+def call_params(e: EndpointSettings, api_key: str, default_max_tokens: int) -> CallParams:
+    """How to call an endpoint: its settings, its key, the arena's answer length by default."""
+    return CallParams(
+        base_url=e.base_url,
+        model=e.model,
+        api_key=api_key,
+        temperature=e.temperature,
+        top_p=e.top_p,
+        max_tokens=e.max_tokens or default_max_tokens,
+        system_prompt=e.system_prompt,
+        extra_body=dict(e.extra_body or {}),
+        name=e.name,
+    )
 
 
 def make_client(base_url: str, api_key: str, timeouts: Timeouts) -> AsyncOpenAI:
