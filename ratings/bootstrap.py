@@ -14,6 +14,7 @@ from scipy.special import expit
 
 from ratings.counts import PairCounts
 from ratings.design import Design, Outcomes
+from ratings.linear_bootstrap import bootstrap_linear
 from ratings.newton import Factor, Fit, factor, fit, solve
 
 # Rows x replicates handled at once: bounds memory to a few hundred MB of float64.
@@ -21,6 +22,31 @@ _BATCH_CELLS = 4_000_000
 _CHORD_STEPS = 30
 #: Prior ridge for replicates whose MLE may not exist (same value as compute.PRIOR_RIDGE).
 REPLICATE_RIDGE = 0.01
+#: Count tables whose rounds x cells stay under this are bootstrapped by exact multinomial
+#: resampling and refits (about 0.5 s); larger ones by the linearised count-table bootstrap,
+#: which matches it there and costs what the models cost (ratings/linear_bootstrap.py).
+EXACT_BOOTSTRAP_CELLS = 5_000_000
+
+
+def bootstrap(
+    c: PairCounts,
+    d: Design,
+    o: Outcomes,
+    f: Fit,
+    *,
+    basis: NDArray[np.float64],
+    ridge: NDArray[np.float64],
+    rounds: int,
+    seed: int,
+) -> NDArray[np.float64]:
+    """What ``ci="bootstrap"`` runs: battles resampled with style features (rows), the count
+    table resampled exactly when that is cheap, else the linearised count-table bootstrap."""
+    kw = {"basis": basis, "ridge": ridge, "rounds": rounds, "seed": seed}
+    if d.z.shape[1]:
+        return bootstrap_rows(d, o, f, **kw)  # type: ignore[arg-type]
+    if rounds * 3 * len(d.a) <= EXACT_BOOTSTRAP_CELLS:
+        return bootstrap_counts(c, d, f, **kw)  # type: ignore[arg-type]
+    return bootstrap_linear(c, d, o, f, rounds=rounds, seed=seed)
 
 
 def multinomial(rng: np.random.Generator, cells: NDArray[np.int64], size: int) -> NDArray[np.int64]:

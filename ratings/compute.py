@@ -9,8 +9,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from ratings.battles import STYLE_FEATURES, TIE, Battles
-from ratings.bootstrap import bootstrap_counts, bootstrap_rows
-from ratings.linear_bootstrap import bootstrap_linear
+from ratings.bootstrap import bootstrap
 from ratings.contextual import battle_weights, collinear_features, style_rows
 from ratings.counts import PairCounts, aggregate, model_stats
 from ratings.design import Design, Outcomes, from_counts
@@ -21,10 +20,6 @@ from ratings.newton import fit, sandwich
 from ratings.scale import transform
 
 CI = Literal["sandwich", "bootstrap"]
-#: Count tables whose rounds x cells stay under this are bootstrapped by exact multinomial
-#: resampling and refits (about 0.5 s); larger ones by the linearised count-table bootstrap,
-#: which matches it there and costs what the models cost (ratings/linear_bootstrap.py).
-EXACT_BOOTSTRAP_CELLS = 5_000_000
 Z95 = 1.959963984540054
 #: Ridge (Gaussian prior sd 10 natural-log units ~ 1737 rating points) on the strengths of a
 #: component where the MLE does not exist (a model, or group, without wins or without losses).
@@ -224,13 +219,7 @@ def _leaderboard(
             gse = np.sqrt(np.maximum(np.diagonal(cov[m:, m:]), 0.0))
             glo, ghi = f.params[m:] - Z95 * gse, f.params[m:] + Z95 * gse
         else:
-            kw = {"basis": basis, "ridge": ridge, "rounds": rounds, "seed": seed}
-            if d.z.shape[1]:
-                reps = bootstrap_rows(d, o, f, **kw)  # type: ignore[arg-type]
-            elif rounds * 3 * len(d.a) <= EXACT_BOOTSTRAP_CELLS:
-                reps = bootstrap_counts(counts, d, f, **kw)  # type: ignore[arg-type]
-            else:
-                reps = bootstrap_linear(counts, d, o, f, rounds=rounds, seed=seed)
+            reps = bootstrap(counts, d, o, f, basis=basis, ridge=ridge, rounds=rounds, seed=seed)
             rr = reps[:, :m] @ t.T + offset
             lower, upper = _percentiles(rr, rating)
             glo, ghi = _percentiles(reps[:, m:], f.params[m:])

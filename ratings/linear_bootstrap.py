@@ -67,7 +67,7 @@ def _normal_part(
     rng: np.random.Generator,
 ) -> NDArray[np.float64]:
     """Draws of X^T u summed over the large pairs: normal, covariance X^T diag(var u) X."""
-    var = (o.sq_a * resid[:, 0] ** 2 + o.sq_b * resid[:, 1] ** 2 + o.sq_tie * resid[:, 2] ** 2)
+    var = o.sq_a * resid[:, 0] ** 2 + o.sq_b * resid[:, 1] ** 2 + o.sq_tie * resid[:, 2] ** 2
     meat = gram(d, np.where(large, var, 0.0))
     vals, vecs = np.linalg.eigh(meat)
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
@@ -95,9 +95,10 @@ def _poisson_part(
     to_models = csr_matrix(
         (
             np.concatenate([step, -step]),
-            (np.concatenate([np.arange(lam.size)] * 2), np.concatenate(
-                [d.a[small][rows], d.b[small][rows]]
-            )),
+            (
+                np.concatenate([np.arange(lam.size)] * 2),
+                np.concatenate([d.a[small][rows], d.b[small][rows]]),
+            ),
         ),
         shape=(lam.size, d.n_models),
     )

@@ -8,8 +8,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ratings import aggregate, compute_leaderboard_from_counts
-from ratings.bootstrap import bootstrap_counts, bootstrap_rows
-from ratings.compute import EXACT_BOOTSTRAP_CELLS, _ridge
+from ratings.bootstrap import EXACT_BOOTSTRAP_CELLS, bootstrap_counts, bootstrap_rows
+from ratings.compute import _ridge
 from ratings.counts import PairCounts, model_stats
 from ratings.design import Design, Outcomes, from_counts
 from ratings.graph import analyse, gauge_basis
