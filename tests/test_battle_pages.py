@@ -27,6 +27,9 @@ def battle_id_of(html: str) -> str:
 
 
 def test_battle_through_htmx_fragments(client: httpx.Client, fake: FakeOpenAI) -> None:
+    # The answers start streaming as the battle is created: hold their first token back so they
+    # cannot be complete before the page is rendered (they were, once, on a loaded machine).
+    fake.set_default(Behavior(first_token_delay=1.0))
     token = csrf(client)
     headers = {**HX, "X-CSRF-Token": token}
     r = client.post("/battles", data={"prompt": "Name a *river*"}, headers=headers)
