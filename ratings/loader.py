@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Any, TextIO
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ratings.battles import WINNER_CODES, Battles
 from ratings.chunks import TOO_DEEP, first_char, iter_record_chunks
-from ratings.fastjson import Record, decode_chunk
+from ratings.fastjson import Record, StyleMeta, decode_chunk, style_rows
 from ratings.jsonstream import iter_array
 from ratings.style import raw_from_conversations, raw_from_metadata
 
@@ -51,11 +52,13 @@ class _Collector:
         self.b: list[int] = []
         self.out: list[int] = []
         self.style: list[tuple[int, list[float], list[float]]] = []
+        #: (battle indices, their raw style rows) of chunks read a column at a time
+        self.style_blocks: list[tuple[NDArray[np.intp], NDArray[np.float64]]] = []
         self.rejected: list[tuple[int, str]] = []
         self.non_anony = 0
         self.off_category = 0
 
-    def add(self, objs: list[Any], numbers: list[int]) -> None:
+    def add(self, objs: list[Any], numbers: Sequence[int]) -> None:
         """Validate and keep each record; ``numbers`` are the line/record numbers."""
         codes, reject, keep = WINNER_CODES, self.rejected.append, self._keep
         for obj, no in zip(objs, numbers, strict=True):
@@ -75,7 +78,7 @@ class _Collector:
                 obj,
             )
 
-    def add_typed(self, records: list[Record], numbers: list[int]) -> None:
+    def add_typed(self, records: list[Record], numbers: Sequence[int]) -> None:
         """`add` for records decoded by `fastjson` (names already strings), a column at a time:
         the same records kept and rejected, with the same messages, in far fewer bytecodes."""
         codes = [WINNER_CODES.get(r.winner) for r in records]
@@ -118,14 +121,20 @@ class _Collector:
             if name not in ids:
                 ids[name] = len(ids)
         first = len(self.a)
-        for k, r in enumerate(records):
-            if r.conv_metadata is not None or self.from_conversations:
-                meta = r.conv_metadata
-                raw = raw_from_metadata(meta) if meta.__class__ is dict else None
-                if raw is None and self.from_conversations:
-                    raw = raw_from_conversations(*_conversations(r))
-                if raw is not None:
-                    self.style.append((first + k, raw[0], raw[1]))
+        metas = [r.conv_metadata for r in records]
+        typed = [k for k, m in enumerate(metas) if m.__class__ is StyleMeta]
+        if typed:
+            rows = style_rows([metas[k] for k in typed])
+            self.style_blocks.append((np.asarray(typed, dtype=np.intp) + first, rows))
+        conv = self.from_conversations
+        for k, meta in enumerate(metas):
+            if meta.__class__ is StyleMeta or (meta is None and not conv):
+                continue
+            raw = raw_from_metadata(meta) if meta.__class__ is dict else None
+            if raw is None and conv:
+                raw = raw_from_conversations(*_conversations(records[k]))
+            if raw is not None:
+                self.style.append((first + k, raw[0], raw[1]))
         self.a.extend(map(ids.__getitem__, ma))
         self.b.extend(map(ids.__getitem__, mb))
         self.out.extend(codes)  # type: ignore[arg-type]
@@ -171,9 +180,12 @@ class _Collector:
     def battles(self) -> Battles:
         """The accepted battles; style is None when no record carried conv_metadata."""
         n = len(self.a)
-        style = None
+        if not (self.style or self.style_blocks):
+            return Battles.from_arrays(list(self.ids), self.a, self.b, self.out)
+        style = np.full((n, 2, 4), np.nan)
+        for idx, rows in self.style_blocks:
+            style[idx] = rows
         if self.style:
-            style = np.full((n, 2, 4), np.nan)
             idx = np.fromiter((s[0] for s in self.style), dtype=np.intp, count=len(self.style))
             style[idx, 0] = [s[1] for s in self.style]
             style[idx, 1] = [s[2] for s in self.style]
@@ -259,8 +271,12 @@ def _read_lines(f: TextIO, col: _Collector) -> int:
         chunk = list(islice(f, _LINES_PER_CHUNK))
         if not chunk:
             return start
-        numbers = [start + k + 1 for k, line in enumerate(chunk) if line.strip()]
-        lines = [chunk[n - start - 1] for n in numbers]
+        numbers: Sequence[int]
+        if any(map(str.isspace, chunk)):  # blank lines (`not line.strip()`) are skipped
+            numbers = [start + k + 1 for k, line in enumerate(chunk) if not line.isspace()]
+            lines = [chunk[n - start - 1] for n in numbers]
+        else:
+            numbers, lines = range(start + 1, start + len(chunk) + 1), chunk
         start += len(chunk)
         typed = decode_chunk(lines, conversations=col.from_conversations)
         if typed is not None:
@@ -278,7 +294,7 @@ def _read_lines(f: TextIO, col: _Collector) -> int:
 
 
 def _parse_each(
-    lines: list[str], numbers: list[int], col: _Collector, *, last: bool
+    lines: list[str], numbers: Sequence[int], col: _Collector, *, last: bool
 ) -> tuple[list[Any], list[int]]:
     objs: list[Any] = []
     kept: list[int] = []
