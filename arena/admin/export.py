@@ -31,6 +31,8 @@ BATCH = 10_000
 TurnTriple = tuple[str, str, str]
 #: `tstamp` is the seconds since this naive UTC instant (= `.replace(tzinfo=UTC).timestamp()`).
 _EPOCH = datetime(1970, 1, 1)
+#: A boolean column's value as the driver gives it (0 or 1 on SQLite, a bool elsewhere) -> bool.
+_BOOL = (False, True)
 
 
 def _conversation(turns: list[TurnTriple], side_a: bool) -> list[dict[str, str]]:
@@ -93,7 +95,7 @@ def record_blocks(
         )
         if not include_excluded:
             stmt = stmt.where(col(Vote.excluded) == False)  # noqa: E712
-        votes = conn.execute(stmt.order_by(col(Vote.id)).limit(batch)).all()
+        votes = _fetch(conn, stmt.order_by(col(Vote.id)).limit(batch))
         if not votes:
             return
         first_id, last_id = last_id, votes[-1][0]
@@ -126,6 +128,8 @@ def record_blocks(
                 judge = pseudonyms[voter_id] = hash_id(voter_id)
             if (category := categories.get(cats)) is None:
                 category = categories[cats] = categories_of(cats)
+            if created_at.__class__ is str:  # SQLite's text, parsed as SQLAlchemy parses it
+                created_at = datetime.fromisoformat(created_at)
             conv = turns.get(battle_id)
             record = ExportRecord(
                 external_id or battle_id,
@@ -134,12 +138,12 @@ def record_blocks(
                 winner,
                 judge,
                 len(conv) if conv else 0,
-                anony,
+                _BOOL[anony],
                 (created_at - _EPOCH).total_seconds(),
-                excluded,
+                _BOOL[excluded],
                 exclude_reason,
-                leaked,
-                counted,
+                _BOOL[leaked],
+                _BOOL[counted],
                 category,
                 _conversation(conv, True) if conv else (),
                 _conversation(conv, False) if conv else (),
@@ -173,6 +177,18 @@ _VOTE_COLUMNS = (
     "modality",
     *STYLE_COLUMNS,
 )
+
+
+def _fetch(conn: Connection, stmt: Any) -> list[Any]:
+    """The rows of a statement (whose only parameters are numbers) as the driver's own tuples:
+    SQLAlchemy's rows and result processing cost as much as the query. Booleans and (on SQLite)
+    times come back raw: see `_BOOL` and `datetime.fromisoformat`."""
+    sql = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    result = conn.exec_driver_sql(str(sql))
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
 
 
 def _in_range(first_id: int, last_id: int) -> Any:
