@@ -111,3 +111,17 @@ def test_other_shapes_are_left_to_raw_from_metadata(odd: Any) -> None:
 
 def test_style_rows_of_nothing() -> None:
     assert style_rows([]).shape == (0, 2, 4)
+
+
+def test_repeated_keys_keep_the_last_value_as_json_does() -> None:
+    meta = (
+        '{"sum_assistant_a_tokens":1,"sum_assistant_a_tokens":5,"header_count_a":{"h1":1,'
+        '"h1":7},"list_count_a":3,"bold_count_a":{},"sum_assistant_b_tokens":1,'
+        '"header_count_b":0,"list_count_b":0,"bold_count_b":{"**":1,"**":4}}'
+    )
+    line = '{"model_a":"a","model_b":"b","winner":"tie","conv_metadata":' + meta + "}"
+    records = decode_chunk([line])
+    assert records is not None and records[0].conv_metadata.__class__ is StyleMeta
+    raw = raw_from_metadata(json.loads(meta))
+    assert raw is not None
+    assert style_rows([records[0].conv_metadata])[0].tolist() == [raw[0], raw[1]]
