@@ -136,6 +136,21 @@ def bare_select(engine: Any) -> float:
         return time.perf_counter() - t
 
 
+def export_select(engine: Any) -> None:
+    """Fetch the columns an export reads of every vote (with the battle's question id), doing
+    nothing else: the floor of an export of battles stored without conversations."""
+    plain = (
+        "v.id, v.battle_id, v.model_a_id, v.model_b_id, v.winner, v.voter_id, v.anony, "
+        "v.created_at, v.excluded, v.exclude_reason, v.leaked, v.counted, v.modality, "
+        "CAST(v.categories AS TEXT), b.external_id"
+    )
+    columns = ", ".join((plain, *(f"v.{c}" for c in STYLE_COLUMNS)))
+    with engine.connect() as conn:
+        conn.exec_driver_sql(
+            f"SELECT {columns} FROM vote v LEFT JOIN battle b ON b.id = v.battle_id ORDER BY v.id"
+        ).cursor.fetchall()
+
+
 class Clock:
     """Wall and CPU seconds of a step (the machine may be shared: CPU time is the steadier one)."""
 
@@ -176,18 +191,26 @@ def main() -> None:
             f"(cpu {n / imp.cpu:,.0f}/s; target {target:,}/s; {report.summary()[:40]})"
         )
         out = Path(tmp) / "export.jsonl"
+        with Clock() as export_floor:
+            export_select(engine)
+        print(f"  {'floor: bare SELECT, export':<30} {export_floor}  (the columns an export reads)")
         with Clock() as exp, out.open("w", encoding="utf-8") as f:
             exported = export_battles(engine, f, secret="benchmark-secret-key-0123456789abcdef")
         print(
             f"  {'arena battles export':<30} {exp}  {exported / exp.wall:,.0f}/s "
-            f"(target: at least the import's rate)"
+            f"(cpu {exported / exp.cpu:,.0f}/s; {exp.cpu / export_floor.cpu:.1f}x its floor in "
+            f"cpu; target: at least the import's rate, {target:,}/s)"
         )
         config = ranking_config(Settings())
         floor_select = bare_select(engine)
         print(f"  {'floor: bare SELECT':<30} {floor_select:6.2f} s  (the rows a refit reads)")
         with Clock() as from_file:
             compute_leaderboard(load_battles(path).battles)
-        print(f"  {'ranking the file (no database)':<30} {from_file}")
+        print(
+            f"  {'ranking the file (no database)':<30} {from_file}  "
+            f"({from_file.wall / floor.wall:.2f}x the json-module floor, cpu "
+            f"{from_file.cpu / floor.cpu:.2f}x; target 1.5x)"
+        )
         cache = VoteCache()
         for label, opts, goal in (
             ("cold refit", LeaderboardOptions(), "1.5 s at 1M, and no slower than the file"),

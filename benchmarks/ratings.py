@@ -245,7 +245,7 @@ def bench_file(lines: int) -> None:
             for line in f:
                 json.loads(line)
         t_floor, c_floor = time.perf_counter() - t0, time.process_time() - c0
-        t_cli = cli_seconds(path)
+        t_cli, c_cli = cli_seconds(path)
         t0, c0 = time.perf_counter(), time.process_time()
         rep = load_battles(path)
         c_load = time.process_time() - c0
@@ -260,13 +260,15 @@ def bench_file(lines: int) -> None:
         f"json-module parse {t_floor:.2f}s (cpu {c_floor:.2f}s) | load_battles {t_load:.2f}s "
         f"(cpu {c_load:.2f}s)"
         f"  compute_leaderboard (with Elo) {t_fit:.2f}s  load+compute+print {t_all:.2f}s | "
-        f"`arena leaderboard --battles` {t_cli:.2f}s = {t_cli / t_floor:.2f}x the floor "
-        "(target 1.5x)"
+        f"`arena leaderboard --battles` {t_cli:.2f}s (cpu {c_cli:.2f}s) = "
+        f"{t_cli / t_floor:.2f}x the floor (cpu {c_cli / c_floor:.2f}x; target 1.5x)"
     )
 
 
-def cli_seconds(path: Path) -> float:
-    """Wall time of `arena leaderboard --battles FILE` in a fresh interpreter, imports included."""
+def cli_seconds(path: Path) -> tuple[float, float]:
+    """Wall and CPU time of `arena leaderboard --battles FILE` in a fresh interpreter, imports
+    included."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "arena", "leaderboard", "--battles", str(path)],
@@ -275,7 +277,10 @@ def cli_seconds(path: Path) -> float:
         stdout=subprocess.DEVNULL,
         check=True,
     )
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu
 
 
 def main() -> None:

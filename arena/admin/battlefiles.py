@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-import msgspec
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlmodel import Session, col
 
@@ -223,15 +222,7 @@ def _existing(conn: Connection, keys: Iterable[str]) -> set[str]:
 
 def export_battles(engine: Engine, out: TextIO, *, secret: str, images: bool = False) -> int:
     """Write every voted battle as a JSON line (voter ids hashed); returns how many. With
-    `images`, vision battles carry their images as data: URIs."""
-    from arena.admin.export import battle_records
-    from arena.core.signing import voter_pseudonyms
+    `images`, vision battles carry their images as data: URIs (`arena.admin.export`)."""
+    from arena.admin.export import export_battles as export
 
-    hash_id = voter_pseudonyms(secret).hash_id
-    encode = msgspec.json.Encoder().encode
-    n = 0
-    with Session(engine) as session:
-        for record in battle_records(session, hash_id=hash_id, with_images=images):
-            out.write(encode(record).decode() + "\n")
-            n += 1
-    return n
+    return export(engine, out, secret=secret, images=images)
