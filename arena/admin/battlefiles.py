@@ -11,9 +11,10 @@ not know are added as retired endpoints: they rank, and are never drawn.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -22,12 +23,24 @@ from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlmodel import Session, col
 
 from arena.admin.battle_images import store_record_images
-from arena.admin.import_rows import Rows, add_record, column_defaults, fingerprint, turns_of
+from arena.admin.import_rows import (
+    ANSWER_COLUMNS,
+    BATTLE_COLUMNS,
+    TURN_COLUMNS,
+    VOTE_COLUMNS,
+    Rows,
+    add_record,
+    column_defaults,
+    fingerprint,
+    time_text,
+    turns_of,
+)
+from arena.admin.quick_checks import SLOW, quick
 from arena.admin.records import PLACEHOLDER_URL, record_store_problem
-from arena.store.bulk import insert_rows, reserve_ids
+from arena.store.bulk import driver_values, insert_tuples, reserve_ids
 from arena.store.tables import Answer, Battle, Counter, Endpoint, Turn, Vote, utcnow
 from arena.votes.version import VOTES_VERSION
-from ratings.chunks import iter_record_chunks
+from ratings.chunks import iter_record_blocks
 from ratings.loader import record_problem
 
 IMPORTED_BASE_URL = PLACEHOLDER_URL
@@ -37,6 +50,8 @@ _INSERT_BATCH = 5_000
 #: Keys per duplicate look-up (well under SQLite's 32,766 bound parameters).
 _LOOKUP_BATCH = 5_000
 Progress = Callable[[int], None]
+#: The importing connection's SQLite page cache, in KiB (the indexes of a million battles).
+_IMPORT_CACHE_KIB = 256 * 1024
 _HEX = re.compile(r"[0-9a-f]{24}")
 
 
@@ -69,19 +84,28 @@ def _checked(
     names: dict[str, str | None],
     *,
     strict: bool,
-) -> list[dict[str, Any]]:
-    """The usable records of a chunk; the others go to the report with their line numbers.
-    With `strict`, reading stops at the first bad record."""
-    good: list[dict[str, Any]] = []
-    for no, obj, error in chunk:
-        report.total += 1
+    clean: bool,
+) -> list[tuple[dict[str, Any], Any]]:
+    """The usable records of a chunk, each with its style features (SLOW: not worked out); the
+    others go to the report with their line numbers. With `strict`, reading stops at the first
+    bad record. `clean`: msgspec decoded the chunk, so the quick checks may vouch for a record;
+    every record they are not sure of gets the full checks, and their message."""
+    good: list[tuple[dict[str, Any], Any]] = []
+    keep = good.append
+    read = 0
+    for read, (no, obj, error) in enumerate(chunk, 1):  # noqa: B007 (read counts the records)
+        style = quick(obj, names) if clean else SLOW
+        if style is not SLOW:
+            keep((obj, style))
+            continue
         problem = error or record_problem(obj) or record_store_problem(obj, names)
         if problem:
             report.rejected.append((no, problem))
             if strict:
                 break
         else:
-            good.append(obj)
+            keep((obj, SLOW))
+    report.total += read
     return good
 
 
@@ -97,12 +121,12 @@ def import_battles(
     report = ImportReport()
     names: dict[str, str | None] = {}
     try:
-        with engine.begin() as conn:
+        with engine.begin() as conn, _big_cache(conn):
             ids = _endpoint_ids(conn)
             seen: set[str] = set()
             read = 0
-            for chunk, size in iter_record_chunks(path):
-                records = _checked(chunk, report, names, strict=strict)
+            for chunk, size, clean in iter_record_blocks(path):
+                records = _checked(chunk, report, names, strict=strict, clean=clean)
                 if strict and report.rejected:
                     raise _Rejected
                 _import_chunk(conn, records, ids, seen, report)
@@ -121,6 +145,22 @@ def import_battles(
     return report
 
 
+@contextlib.contextmanager
+def _big_cache(conn: Connection) -> Iterator[None]:
+    """SQLite: a page cache big enough for the indexes a large import writes into at random
+    places (the default 2 MB made each insert read pages back), for this connection while it
+    imports; the pool gets it back with its own size."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{_IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
 def _endpoint_ids(conn: Connection) -> dict[str, int]:
     rows = conn.execute(select(col(Endpoint.id), col(Endpoint.name)))
     return {str(n): int(i or 0) for i, n in rows}
@@ -128,39 +168,43 @@ def _endpoint_ids(conn: Connection) -> dict[str, int]:
 
 def _import_chunk(
     conn: Connection,
-    records: list[dict[str, Any]],
+    records: list[tuple[dict[str, Any], Any]],
     ids: dict[str, int],
     seen: set[str],
     report: ImportReport,
 ) -> None:
     now = utcnow()
-    for obj in records:
+    for obj, _ in records:
         for name in (obj["model_a"], obj["model_b"]):
             if name not in ids:
                 ids[name] = _new_endpoint(conn, name, now)
                 report.new_models.append(name)
-    keys = [fingerprint(o) for o in records]
+    keys = [fingerprint(o) for o, _ in records]
     known = _existing(conn, keys) | seen
-    rows = Rows()
-    for obj, key in zip(records, keys, strict=True):
+    fresh = []
+    for record, key in zip(records, keys, strict=True):
         if key in known:
             report.duplicates += 1
             continue
         known.add(key)
-        seen.add(key)
-        add_record(rows, obj, key, ids, now)
-        report.imported += 1
-    _insert(conn, Battle, rows.battles)
+        fresh.append((record, key))
+    seen.update(key for _, key in fresh)
+    # Random battle ids as before, handed out in sorted order: the rows then go into the
+    # battle and vote indexes on the id in order, a page at a time.
+    blob = os.urandom(12 * len(fresh)).hex()
+    battle_ids = sorted(blob[i : i + 24] for i in range(0, len(blob), 24))
+    rows = Rows()
+    stamp = time_text(now)
+    for ((obj, style), key), battle_id in zip(fresh, battle_ids, strict=True):
+        add_record(rows, obj, key, ids, stamp, battle_id, style)
+    report.imported += len(fresh)
+    _insert(conn, Battle, BATTLE_COLUMNS, rows.battles)
     if rows.turns:
-        answers = []
         turn_ids = reserve_ids(conn, _table(Turn), len(rows.turns))
-        for turn, turn_id, pair in zip(rows.turns, turn_ids, rows.answers, strict=True):
-            turn["id"] = turn_id
-            for answer in pair:
-                answer["turn_id"] = turn_id
-                answers.append(answer)
-        _insert(conn, Turn, rows.turns)
-        _insert(conn, Answer, answers)
+        turns = [(i, *t) for i, t in zip(turn_ids, rows.turns, strict=True)]
+        answers = [(i, *x) for i, pair in zip(turn_ids, rows.answers, strict=True) for x in pair]
+        _insert(conn, Turn, ("id", *TURN_COLUMNS), turns)
+        _insert(conn, Answer, ("turn_id", *ANSWER_COLUMNS), answers)
         if rows.images:
             # Vision records: link (and store the carried) images to their turns, few and rare.
             with Session(bind=conn) as session:
@@ -168,7 +212,7 @@ def _import_chunk(
                     n = len(turns_of(obj)[0])
                     store_record_images(session, obj, turn_ids[first : first + n])
                 session.flush()
-    _insert(conn, Vote, rows.votes)
+    _insert(conn, Vote, VOTE_COLUMNS, rows.votes)
 
 
 def _table(model: Any) -> Table:
@@ -176,14 +220,19 @@ def _table(model: Any) -> Table:
     return table
 
 
-def _insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
+def _insert(
+    conn: Connection, model: Any, names: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
     if not rows:
         return
-    missing = {k: v for k, v in column_defaults(model).items() if k not in rows[0]}
+    missing = {k: v for k, v in column_defaults(model).items() if k not in names}
     if missing:
-        rows = [{**missing, **r} for r in rows]
+        # Columns the import does not set (e.g. added by a later migration): their defaults.
+        tail = driver_values(conn, _table(model), missing)
+        names = names + tuple(missing)
+        rows = [(*r, *tail) for r in rows]
     for i in range(0, len(rows), _INSERT_BATCH):
-        insert_rows(conn, _table(model), rows[i : i + _INSERT_BATCH])
+        insert_tuples(conn, _table(model), names, rows[i : i + _INSERT_BATCH])
 
 
 def _new_endpoint(conn: Connection, name: str, now: Any) -> int:
@@ -203,8 +252,14 @@ def _new_endpoint(conn: Connection, name: str, now: Any) -> int:
     return int(new_id)
 
 
-def _present(conn: Connection, column: Any, keys: list[str]) -> list[str]:
-    return [k for (k,) in conn.execute(select(column).where(column.in_(keys))) if k]
+def _present(conn: Connection, column: str, keys: list[str]) -> list[str]:
+    # Driver SQL: compiling an IN of 5,000 bound parameters cost more than running it.
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" * len(keys))
+        sql, params = f"SELECT {column} FROM battle WHERE {column} IN ({marks})", tuple(keys)
+    else:
+        sql, params = f"SELECT {column} FROM battle WHERE {column} = ANY(%s)", (keys,)
+    return [k for (k,) in conn.exec_driver_sql(sql, params) if k]
 
 
 def _existing(conn: Connection, keys: Iterable[str]) -> set[str]:
@@ -214,10 +269,10 @@ def _existing(conn: Connection, keys: Iterable[str]) -> set[str]:
     batch = list(keys)
     for i in range(0, len(batch), _LOOKUP_BATCH):
         chunk = batch[i : i + _LOOKUP_BATCH]
-        found.update(_present(conn, col(Battle.external_id), chunk))
+        found.update(_present(conn, "external_id", chunk))
         # Only a key shaped like the arena's own battle ids (24 hex digits) can be one.
         if own := [k for k in chunk if len(k) == 24 and _HEX.fullmatch(k)]:
-            found.update(_present(conn, col(Battle.id), own))
+            found.update(_present(conn, "id", own))
     return found
 
 
