@@ -254,6 +254,7 @@ def _new_endpoint(conn: Connection, name: str, now: Any) -> int:
 
 def _present(conn: Connection, column: str, keys: list[str]) -> list[str]:
     # Driver SQL: compiling an IN of 5,000 bound parameters cost more than running it.
+    params: tuple[Any, ...]
     if conn.dialect.name == "sqlite":
         marks = ", ".join("?" * len(keys))
         sql, params = f"SELECT {column} FROM battle WHERE {column} IN ({marks})", tuple(keys)
