@@ -11,10 +11,9 @@ not know are added as retired endpoints: they rank, and are never drawn.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -35,6 +34,7 @@ from arena.admin.import_rows import (
     time_text,
     turns_of,
 )
+from arena.admin.import_tuning import big_cache, gc_paused
 from arena.admin.quick_checks import SLOW, quick
 from arena.admin.records import PLACEHOLDER_URL, record_store_problem
 from arena.store.bulk import driver_values, insert_tuples, reserve_ids
@@ -50,8 +50,6 @@ _INSERT_BATCH = 5_000
 #: Keys per duplicate look-up (well under SQLite's 32,766 bound parameters).
 _LOOKUP_BATCH = 5_000
 Progress = Callable[[int], None]
-#: The importing connection's SQLite page cache, in KiB (the indexes of a million battles).
-_IMPORT_CACHE_KIB = 256 * 1024
 _HEX = re.compile(r"[0-9a-f]{24}")
 
 
@@ -121,7 +119,7 @@ def import_battles(
     report = ImportReport()
     names: dict[str, str | None] = {}
     try:
-        with engine.begin() as conn, _big_cache(conn):
+        with gc_paused(), engine.begin() as conn, big_cache(conn):
             ids = _endpoint_ids(conn)
             seen: set[str] = set()
             read = 0
@@ -143,22 +141,6 @@ def import_battles(
         # The transaction was rolled back: nothing of the file is in the database.
         report.imported, report.duplicates, report.new_models = 0, 0, []
     return report
-
-
-@contextlib.contextmanager
-def _big_cache(conn: Connection) -> Iterator[None]:
-    """SQLite: a page cache big enough for the indexes a large import writes into at random
-    places (the default 2 MB made each insert read pages back), for this connection while it
-    imports; the pool gets it back with its own size."""
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    conn.exec_driver_sql(f"PRAGMA cache_size = -{_IMPORT_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
 def _endpoint_ids(conn: Connection) -> dict[str, int]:
