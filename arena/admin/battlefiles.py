@@ -122,12 +122,13 @@ def import_battles(
         with gc_paused(), engine.begin() as conn, big_cache(conn):
             ids = _endpoint_ids(conn)
             seen: set[str] = set()
+            prompts: dict[tuple[str, ...], Any] = {}
             read = 0
             for chunk, size, clean in iter_record_blocks(path):
                 records = _checked(chunk, report, names, strict=strict, clean=clean)
                 if strict and report.rejected:
                     raise _Rejected
-                _import_chunk(conn, records, ids, seen, report)
+                _import_chunk(conn, records, ids, seen, report, prompts)
                 read += size
                 if progress is not None:
                     progress(read)
@@ -154,6 +155,7 @@ def _import_chunk(
     ids: dict[str, int],
     seen: set[str],
     report: ImportReport,
+    prompts: dict[tuple[str, ...], Any],
 ) -> None:
     now = utcnow()
     for obj, _ in records:
@@ -175,7 +177,7 @@ def _import_chunk(
     # battle and vote indexes on the id in order, a page at a time.
     blob = os.urandom(12 * len(fresh)).hex()
     battle_ids = sorted(blob[i : i + 24] for i in range(0, len(blob), 24))
-    rows = Rows()
+    rows = Rows(seen_prompts=prompts)
     stamp = time_text(now)
     for ((obj, style), key), battle_id in zip(fresh, battle_ids, strict=True):
         add_record(rows, obj, key, ids, stamp, battle_id, style)

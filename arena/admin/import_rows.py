@@ -19,7 +19,7 @@ from arena.admin.quick_checks import SLOW
 from arena.admin.records import messages
 from arena.store.style_columns import STYLE_COLUMNS, style_fields
 from arena.votes.category_bits import bits_of
-from arena.votes.tags import conversation_tags, prompt_hash
+from arena.votes.tags import PromptTags, prompt_hash, prompt_tags, with_answers
 from ratings.style import raw_from_conversations, raw_from_metadata
 
 
@@ -105,6 +105,9 @@ class Rows:
     votes: list[tuple[Any, ...]] = field(default_factory=list)
     # Records naming images, with the index of their first turn in `turns`.
     images: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    #: The prompt side of the tags of prompts seen before (the rules are most of a
+    #: conversation's cost, and arena prompts repeat); shared by the batches of one import.
+    seen_prompts: dict[tuple[str, ...], PromptTags] = field(default_factory=dict)
 
 
 def column_defaults(model: Any) -> dict[str, Any]:
@@ -128,6 +131,20 @@ def _when(obj: dict[str, Any], now: str) -> str:
         # The UTC time as text; the "+00:00" that an aware datetime adds is cut off.
         return datetime.fromtimestamp(float(tstamp), UTC).isoformat(" ", "microseconds")[:26]
     return now
+
+
+#: How many prompts' tags an import keeps (then it starts again): some MB of prompts at most.
+_SEEN_PROMPTS = 50_000
+
+
+def _prompt_tags(rows: Rows, prompts: list[str]) -> PromptTags:
+    key = tuple(prompts)
+    tags = rows.seen_prompts.get(key)
+    if tags is None:
+        if len(rows.seen_prompts) >= _SEEN_PROMPTS:
+            rows.seen_prompts.clear()
+        tags = rows.seen_prompts[key] = prompt_tags(prompts)
+    return tags
 
 
 def add_record(
@@ -175,7 +192,7 @@ def add_record(
         style = None if raw is None else tuple(style_fields([*raw[0], *raw[1]]).values())
     # From conv_metadata: 8 finite floats already (both ways of working them out check).
     values = _NO_STYLE if style is None else style
-    tags = conversation_tags(prompts, answers_a, answers_b) if prompts else []
+    tags = with_answers(_prompt_tags(rows, prompts), answers_a, answers_b) if prompts else []
     category, language = get("category"), get("language")
     if category is not None or language is not None:
         for extra in (category, language):

@@ -25,16 +25,9 @@ class _Slow:
 #: "Run the full checks on this record."
 SLOW: Final = _Slow()
 #: The conv_metadata keys of the eight style features, in the style columns' order.
-_META_KEYS = tuple(
-    key
-    for side in "ab"
-    for key in (
-        f"sum_assistant_{side}_tokens",
-        f"header_count_{side}",
-        f"list_count_{side}",
-        f"bold_count_{side}",
-    )
-)
+_TOKENS_A, _TOKENS_B = "sum_assistant_a_tokens", "sum_assistant_b_tokens"
+_COUNTS_A = ("header_count_a", "list_count_a", "bold_count_a")
+_COUNTS_B = ("header_count_b", "list_count_b", "bold_count_b")
 
 Style = tuple[float, ...] | None
 
@@ -103,19 +96,25 @@ def _counts_ok(meta: dict[str, Any]) -> bool:
 def _style(meta: dict[str, Any]) -> Style:
     """`ratings.style.raw_from_metadata`, flat: the same conversions, sums in the same order;
     whatever it would have to think about twice (a sum that is not finite) is left to it."""
-    out: list[float] = []
     try:
-        for k, key in enumerate(_META_KEYS):
-            value = meta[key]
-            if k % 4 and value.__class__ is dict:
-                out.append(float(sum(map(float, value.values()))))
-            else:
-                out.append(float(value))
+        out = (
+            float(meta[_TOKENS_A]),
+            *[_count(meta[key]) for key in _COUNTS_A],
+            float(meta[_TOKENS_B]),
+            *[_count(meta[key]) for key in _COUNTS_B],
+        )
     except (KeyError, TypeError, ValueError, OverflowError):
         return None
     if not math.isfinite(sum(out)):
         return _slow_style(meta)
-    return tuple(out)
+    return out
+
+
+def _count(value: Any) -> float:
+    """`ratings.style._sum_counts` for a decoded value."""
+    if value.__class__ is dict:
+        return float(sum(map(float, value.values())))
+    return float(value)
 
 
 def _slow_style(meta: dict[str, Any]) -> Style:
