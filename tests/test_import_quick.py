@@ -190,3 +190,18 @@ def test_rejections_and_stored_rows_are_the_full_checks(engine: Any, tmp_path: P
     assert two.prompt_hash is not None and "english" in two.categories
     assert [s for s in STYLE_COLUMNS if getattr(two, s) is None] == []
     assert ("hi", 0) in turns and ("a", "**yo**") in answers and ("b", "**yo**") in answers
+
+
+def test_a_duplicate_in_a_later_batch_is_skipped(engine: Any, tmp_path: Path) -> None:
+    from ratings.chunks import CHUNK
+
+    lines = [json.dumps({**GOOD, "question_id": f"q{k}"}) for k in range(CHUNK + 1)]
+    lines.append(lines[0])  # the first record again, one batch later
+    lines.append(json.dumps({**GOOD, "tstamp": 5}))  # no question_id: keyed by content
+    lines.append(json.dumps({**GOOD, "tstamp": 5}))
+    path = tmp_path / "b.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    report = import_battles(engine, path)
+    assert (report.imported, report.duplicates, report.rejected) == (CHUNK + 2, 2, [])
+    again = import_battles(engine, path)
+    assert (again.imported, again.duplicates) == (0, CHUNK + 4)

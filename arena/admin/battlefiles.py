@@ -121,14 +121,13 @@ def import_battles(
     try:
         with gc_paused(), engine.begin() as conn, big_cache(conn):
             ids = _endpoint_ids(conn)
-            seen: set[str] = set()
             prompts: dict[tuple[str, ...], Any] = {}
             read = 0
             for chunk, size, clean in iter_record_blocks(path):
                 records = _checked(chunk, report, names, strict=strict, clean=clean)
                 if strict and report.rejected:
                     raise _Rejected
-                _import_chunk(conn, records, ids, seen, report, prompts)
+                _import_chunk(conn, records, ids, report, prompts)
                 read += size
                 if progress is not None:
                     progress(read)
@@ -153,7 +152,6 @@ def _import_chunk(
     conn: Connection,
     records: list[tuple[dict[str, Any], Any]],
     ids: dict[str, int],
-    seen: set[str],
     report: ImportReport,
     prompts: dict[tuple[str, ...], Any],
 ) -> None:
@@ -164,7 +162,8 @@ def _import_chunk(
                 ids[name] = _new_endpoint(conn, name, now)
                 report.new_models.append(name)
     keys = [fingerprint(o) for o, _ in records]
-    known = _existing(conn, keys) | seen
+    # The battles of the earlier batches are in the database already (this transaction's).
+    known = _existing(conn, keys)
     fresh = []
     for record, key in zip(records, keys, strict=True):
         if key in known:
@@ -172,7 +171,6 @@ def _import_chunk(
             continue
         known.add(key)
         fresh.append((record, key))
-    seen.update(key for _, key in fresh)
     # Random battle ids as before, handed out in sorted order: the rows then go into the
     # battle and vote indexes on the id in order, a page at a time.
     blob = os.urandom(12 * len(fresh)).hex()
