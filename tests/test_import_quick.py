@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -205,3 +206,32 @@ def test_a_duplicate_in_a_later_batch_is_skipped(engine: Any, tmp_path: Path) ->
     assert (report.imported, report.duplicates, report.rejected) == (CHUNK + 2, 2, [])
     again = import_battles(engine, path)
     assert (again.imported, again.duplicates) == (0, CHUNK + 4)
+
+
+def test_a_failed_write_leaves_nothing(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches are written by a thread while the next is read: a write that fails there still
+    fails the import, and undoes the batches written before it."""
+    import arena.admin.battlefiles as battlefiles
+    from ratings.chunks import CHUNK
+
+    real = battlefiles.insert_tuples
+    calls: list[str] = []
+
+    def failing(conn: Any, table: Any, names: Any, values: Any) -> None:
+        calls.append(table.name)
+        if calls.count("vote") == 5:  # the first of the second batch (5,000 rows a call)
+            raise RuntimeError("disk full")
+        real(conn, table, names, values)
+
+    monkeypatch.setattr(battlefiles, "insert_tuples", failing)
+    lines = [json.dumps({**GOOD, "question_id": f"q{k}"}) for k in range(2 * CHUNK + 5)]
+    path = tmp_path / "b.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_battles(engine, path)
+    with engine.connect() as conn:
+        assert conn.execute(select(Battle.id)).first() is None
+    monkeypatch.setattr(battlefiles, "insert_tuples", real)
+    assert import_battles(engine, path).imported == 2 * CHUNK + 5

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -118,19 +119,33 @@ def import_battles(
     `progress` is called with the characters read so far, chunk by chunk."""
     report = ImportReport()
     names: dict[str, str | None] = {}
+    # One batch is written (by a thread, on this transaction's connection) while the next is
+    # read and checked, which touches no database; the thread is done before the connection is
+    # used again, and before the transaction ends, however it ends (the pool's exit waits).
     try:
-        with gc_paused(), engine.begin() as conn, big_cache(conn):
+        with (
+            gc_paused(),
+            engine.begin() as conn,
+            big_cache(conn),
+            ThreadPoolExecutor(1, thread_name_prefix="import") as writer,
+        ):
             ids = _endpoint_ids(conn)
             prompts: dict[tuple[str, ...], Any] = {}
             read = 0
+            writing: Future[None] | None = None
             for chunk, size, clean in iter_record_blocks(path):
                 records = _checked(chunk, report, names, strict=strict, clean=clean)
                 if strict and report.rejected:
                     raise _Rejected
-                _import_chunk(conn, records, ids, report, prompts)
+                if writing is not None:
+                    writing.result()
+                rows = _prepare(conn, records, ids, report, prompts)
+                writing = writer.submit(_write, conn, rows)
                 read += size
                 if progress is not None:
                     progress(read)
+            if writing is not None:
+                writing.result()
             if report.imported:
                 conn.execute(
                     update(Counter)
@@ -148,13 +163,14 @@ def _endpoint_ids(conn: Connection) -> dict[str, int]:
     return {str(n): int(i or 0) for i, n in rows}
 
 
-def _import_chunk(
+def _prepare(
     conn: Connection,
     records: list[tuple[dict[str, Any], Any]],
     ids: dict[str, int],
     report: ImportReport,
     prompts: dict[tuple[str, ...], Any],
-) -> None:
+) -> Rows:
+    """The rows of a batch's new records (new models become endpoints here)."""
     now = utcnow()
     for obj, _ in records:
         for name in (obj["model_a"], obj["model_b"]):
@@ -180,6 +196,11 @@ def _import_chunk(
     for ((obj, style), key), battle_id in zip(fresh, battle_ids, strict=True):
         add_record(rows, obj, key, ids, stamp, battle_id, style)
     report.imported += len(fresh)
+    return rows
+
+
+def _write(conn: Connection, rows: Rows) -> None:
+    """Insert a batch's rows."""
     _insert(conn, Battle, BATTLE_COLUMNS, rows.battles)
     if rows.turns:
         turn_ids = reserve_ids(conn, _table(Turn), len(rows.turns))
