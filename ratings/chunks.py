@@ -28,22 +28,33 @@ def iter_record_chunks(
     path: str | os.PathLike[str], *, chunk: int = CHUNK
 ) -> Iterator[tuple[list[Parsed], int]]:
     """Lists of parsed records in file order, each with the characters read for it (progress)."""
+    for block, size, _ in iter_record_blocks(path, chunk=chunk):
+        yield block, size
+
+
+def iter_record_blocks(
+    path: str | os.PathLike[str], *, chunk: int = CHUNK
+) -> Iterator[tuple[list[Parsed], int, bool]]:
+    """`iter_record_chunks`, each chunk also saying whether msgspec decoded it whole (then no
+    string in it holds a lone surrogate: msgspec's decoder takes none)."""
     with open(path, encoding="utf-8-sig", errors="replace") as f:
         first = first_char(f)
         f.seek(0)
         if first == "[":
-            yield from _array_chunks(f, chunk)
+            for records, size in _array_chunks(f, chunk):
+                yield records, size, False
             return
         start = 0
         block = list(islice(f, chunk))
         while block:
             after = list(islice(f, chunk))
-            yield _lines_chunk(block, start, last=not after), sum(map(len, block))
+            parsed, clean = _lines_chunk(block, start, last=not after)
+            yield parsed, sum(map(len, block)), clean
             start += len(block)
             block = after
 
 
-def _lines_chunk(block: list[str], start: int, *, last: bool) -> list[Parsed]:
+def _lines_chunk(block: list[str], start: int, *, last: bool) -> tuple[list[Parsed], bool]:
     numbers = [start + k + 1 for k, line in enumerate(block) if line.strip()]
     lines = [block[n - start - 1] for n in numbers]
     try:
@@ -51,7 +62,7 @@ def _lines_chunk(block: list[str], start: int, *, last: bool) -> list[Parsed]:
     except (msgspec.DecodeError, RecursionError):
         objs = None
     if objs is not None and len(objs) == len(lines):
-        return [(no, obj, None) for no, obj in zip(numbers, objs, strict=True)]
+        return [(no, obj, None) for no, obj in zip(numbers, objs, strict=True)], True
     out: list[Parsed] = []
     for k, (no, line) in enumerate(zip(numbers, lines, strict=True)):
         try:
@@ -63,7 +74,7 @@ def _lines_chunk(block: list[str], start: int, *, last: bool) -> list[Parsed]:
             )
         except RecursionError:
             out.append((no, None, TOO_DEEP))
-    return out
+    return out, False
 
 
 def _array_chunks(f: TextIO, chunk: int) -> Iterator[tuple[list[Parsed], int]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -21,12 +22,25 @@ from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlmodel import Session, col
 
 from arena.admin.battle_images import store_record_images
-from arena.admin.import_rows import Rows, add_record, column_defaults, fingerprint, turns_of
+from arena.admin.import_rows import (
+    ANSWER_COLUMNS,
+    BATTLE_COLUMNS,
+    TURN_COLUMNS,
+    VOTE_COLUMNS,
+    Rows,
+    add_record,
+    column_defaults,
+    fingerprint,
+    time_text,
+    turns_of,
+)
+from arena.admin.import_tuning import big_cache, gc_paused
+from arena.admin.quick_checks import SLOW, quick
 from arena.admin.records import PLACEHOLDER_URL, record_store_problem
-from arena.store.bulk import insert_rows, reserve_ids
+from arena.store.bulk import driver_values, insert_tuples, reserve_ids
 from arena.store.tables import Answer, Battle, Counter, Endpoint, Turn, Vote, utcnow
 from arena.votes.version import VOTES_VERSION
-from ratings.chunks import iter_record_chunks
+from ratings.chunks import iter_record_blocks
 from ratings.loader import record_problem
 
 IMPORTED_BASE_URL = PLACEHOLDER_URL
@@ -68,19 +82,28 @@ def _checked(
     names: dict[str, str | None],
     *,
     strict: bool,
-) -> list[dict[str, Any]]:
-    """The usable records of a chunk; the others go to the report with their line numbers.
-    With `strict`, reading stops at the first bad record."""
-    good: list[dict[str, Any]] = []
-    for no, obj, error in chunk:
-        report.total += 1
+    clean: bool,
+) -> list[tuple[dict[str, Any], Any]]:
+    """The usable records of a chunk, each with its style features (SLOW: not worked out); the
+    others go to the report with their line numbers. With `strict`, reading stops at the first
+    bad record. `clean`: msgspec decoded the chunk, so the quick checks may vouch for a record;
+    every record they are not sure of gets the full checks, and their message."""
+    good: list[tuple[dict[str, Any], Any]] = []
+    keep = good.append
+    read = 0
+    for read, (no, obj, error) in enumerate(chunk, 1):  # noqa: B007 (read counts the records)
+        style = quick(obj, names) if clean else SLOW
+        if style is not SLOW:
+            keep((obj, style))
+            continue
         problem = error or record_problem(obj) or record_store_problem(obj, names)
         if problem:
             report.rejected.append((no, problem))
             if strict:
                 break
         else:
-            good.append(obj)
+            keep((obj, SLOW))
+    report.total += read
     return good
 
 
@@ -95,19 +118,33 @@ def import_battles(
     `progress` is called with the characters read so far, chunk by chunk."""
     report = ImportReport()
     names: dict[str, str | None] = {}
+    # One batch is written (by a thread, on this transaction's connection) while the next is
+    # read and checked, which touches no database; the thread is done before the connection is
+    # used again, and before the transaction ends, however it ends (the pool's exit waits).
     try:
-        with engine.begin() as conn:
+        with (
+            gc_paused(),
+            engine.begin() as conn,
+            big_cache(conn),
+            ThreadPoolExecutor(1, thread_name_prefix="import") as writer,
+        ):
             ids = _endpoint_ids(conn)
-            seen: set[str] = set()
+            prompts: dict[tuple[str, ...], Any] = {}
             read = 0
-            for chunk, size in iter_record_chunks(path):
-                records = _checked(chunk, report, names, strict=strict)
+            writing: Future[None] | None = None
+            for chunk, size, clean in iter_record_blocks(path):
+                records = _checked(chunk, report, names, strict=strict, clean=clean)
                 if strict and report.rejected:
                     raise _Rejected
-                _import_chunk(conn, records, ids, seen, report)
+                if writing is not None:
+                    writing.result()
+                rows = _prepare(conn, records, ids, report, prompts)
+                writing = writer.submit(_write, conn, rows)
                 read += size
                 if progress is not None:
                     progress(read)
+            if writing is not None:
+                writing.result()
             if report.imported:
                 conn.execute(
                     update(Counter)
@@ -125,41 +162,51 @@ def _endpoint_ids(conn: Connection) -> dict[str, int]:
     return {str(n): int(i or 0) for i, n in rows}
 
 
-def _import_chunk(
+def _prepare(
     conn: Connection,
-    records: list[dict[str, Any]],
+    records: list[tuple[dict[str, Any], Any]],
     ids: dict[str, int],
-    seen: set[str],
     report: ImportReport,
-) -> None:
+    prompts: dict[tuple[str, ...], Any],
+) -> Rows:
+    """The rows of a batch's new records (new models become endpoints here)."""
     now = utcnow()
-    for obj in records:
+    for obj, _ in records:
         for name in (obj["model_a"], obj["model_b"]):
             if name not in ids:
                 ids[name] = _new_endpoint(conn, name, now)
                 report.new_models.append(name)
-    keys = [fingerprint(o) for o in records]
-    known = _existing(conn, keys) | seen
-    rows = Rows()
-    for obj, key in zip(records, keys, strict=True):
+    keys = [fingerprint(o) for o, _ in records]
+    # The battles of the earlier batches are in the database already (this transaction's).
+    known = _existing(conn, keys)
+    fresh = []
+    for record, key in zip(records, keys, strict=True):
         if key in known:
             report.duplicates += 1
             continue
         known.add(key)
-        seen.add(key)
-        add_record(rows, obj, key, ids, now)
-        report.imported += 1
-    _insert(conn, Battle, rows.battles)
+        fresh.append((record, key))
+    # Random battle ids as before, handed out in sorted order: the rows then go into the
+    # battle and vote indexes on the id in order, a page at a time.
+    blob = os.urandom(12 * len(fresh)).hex()
+    battle_ids = sorted(blob[i : i + 24] for i in range(0, len(blob), 24))
+    rows = Rows(seen_prompts=prompts)
+    stamp = time_text(now)
+    for ((obj, style), key), battle_id in zip(fresh, battle_ids, strict=True):
+        add_record(rows, obj, key, ids, stamp, battle_id, style)
+    report.imported += len(fresh)
+    return rows
+
+
+def _write(conn: Connection, rows: Rows) -> None:
+    """Insert a batch's rows."""
+    _insert(conn, Battle, BATTLE_COLUMNS, rows.battles)
     if rows.turns:
-        answers = []
         turn_ids = reserve_ids(conn, _table(Turn), len(rows.turns))
-        for turn, turn_id, pair in zip(rows.turns, turn_ids, rows.answers, strict=True):
-            turn["id"] = turn_id
-            for answer in pair:
-                answer["turn_id"] = turn_id
-                answers.append(answer)
-        _insert(conn, Turn, rows.turns)
-        _insert(conn, Answer, answers)
+        turns = [(i, *t) for i, t in zip(turn_ids, rows.turns, strict=True)]
+        answers = [(i, *x) for i, pair in zip(turn_ids, rows.answers, strict=True) for x in pair]
+        _insert(conn, Turn, ("id", *TURN_COLUMNS), turns)
+        _insert(conn, Answer, ("turn_id", *ANSWER_COLUMNS), answers)
         if rows.images:
             # Vision records: link (and store the carried) images to their turns, few and rare.
             with Session(bind=conn) as session:
@@ -167,7 +214,7 @@ def _import_chunk(
                     n = len(turns_of(obj)[0])
                     store_record_images(session, obj, turn_ids[first : first + n])
                 session.flush()
-    _insert(conn, Vote, rows.votes)
+    _insert(conn, Vote, VOTE_COLUMNS, rows.votes)
 
 
 def _table(model: Any) -> Table:
@@ -175,14 +222,19 @@ def _table(model: Any) -> Table:
     return table
 
 
-def _insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
+def _insert(
+    conn: Connection, model: Any, names: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
     if not rows:
         return
-    missing = {k: v for k, v in column_defaults(model).items() if k not in rows[0]}
+    missing = {k: v for k, v in column_defaults(model).items() if k not in names}
     if missing:
-        rows = [{**missing, **r} for r in rows]
+        # Columns the import does not set (e.g. added by a later migration): their defaults.
+        tail = driver_values(conn, _table(model), missing)
+        names = names + tuple(missing)
+        rows = [(*r, *tail) for r in rows]
     for i in range(0, len(rows), _INSERT_BATCH):
-        insert_rows(conn, _table(model), rows[i : i + _INSERT_BATCH])
+        insert_tuples(conn, _table(model), names, rows[i : i + _INSERT_BATCH])
 
 
 def _new_endpoint(conn: Connection, name: str, now: Any) -> int:
@@ -202,8 +254,15 @@ def _new_endpoint(conn: Connection, name: str, now: Any) -> int:
     return int(new_id)
 
 
-def _present(conn: Connection, column: Any, keys: list[str]) -> list[str]:
-    return [k for (k,) in conn.execute(select(column).where(column.in_(keys))) if k]
+def _present(conn: Connection, column: str, keys: list[str]) -> list[str]:
+    # Driver SQL: compiling an IN of 5,000 bound parameters cost more than running it.
+    params: tuple[Any, ...]
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" * len(keys))
+        sql, params = f"SELECT {column} FROM battle WHERE {column} IN ({marks})", tuple(keys)
+    else:
+        sql, params = f"SELECT {column} FROM battle WHERE {column} = ANY(%s)", (keys,)
+    return [k for (k,) in conn.exec_driver_sql(sql, params) if k]
 
 
 def _existing(conn: Connection, keys: Iterable[str]) -> set[str]:
@@ -213,10 +272,10 @@ def _existing(conn: Connection, keys: Iterable[str]) -> set[str]:
     batch = list(keys)
     for i in range(0, len(batch), _LOOKUP_BATCH):
         chunk = batch[i : i + _LOOKUP_BATCH]
-        found.update(_present(conn, col(Battle.external_id), chunk))
+        found.update(_present(conn, "external_id", chunk))
         # Only a key shaped like the arena's own battle ids (24 hex digits) can be one.
         if own := [k for k in chunk if len(k) == 24 and _HEX.fullmatch(k)]:
-            found.update(_present(conn, col(Battle.id), own))
+            found.update(_present(conn, "id", own))
     return found
 
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from arena.admin.battle_images import record_modality
+from arena.admin.quick_checks import SLOW
 from arena.admin.records import messages
-from arena.store.style_columns import style_fields
+from arena.store.style_columns import STYLE_COLUMNS, style_fields
 from arena.votes.category_bits import bits_of
-from arena.votes.tags import conversation_tags, prompt_hash
+from arena.votes.tags import PromptTags, prompt_hash, prompt_tags, with_answers
 from ratings.style import raw_from_conversations, raw_from_metadata
 
 
@@ -45,17 +47,67 @@ def turns_of(obj: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
     return prompts, (answers_a + pad)[:n], (answers_b + pad)[:n]
 
 
+#: The columns an import writes, in the order of the tuples `add_record` makes.
+BATTLE_COLUMNS = (
+    "id",
+    "voter_id",
+    "client_ip",
+    "model_a_id",
+    "model_b_id",
+    "status",
+    "anony",
+    "external_id",
+    "created_at",
+    "updated_at",
+)
+TURN_COLUMNS = ("battle_id", "index", "prompt", "status", "created_at", "cancel_requested")
+ANSWER_COLUMNS = (
+    "side",
+    "endpoint_id",
+    "status",
+    "content",
+    "finish_reason",
+    "attempts",
+    "updated_at",
+)
+VOTE_COLUMNS = (
+    "battle_id",
+    "winner",
+    "voter_id",
+    "client_ip",
+    "model_a_id",
+    "model_b_id",
+    "anony",
+    "leaked",
+    "excluded",
+    "exclude_reason",
+    "counted",
+    "categories",
+    "category_bits",
+    "modality",
+    *STYLE_COLUMNS,
+    "prompt_hash",
+    "created_at",
+)
+_NO_STYLE = (None,) * len(STYLE_COLUMNS)
+_encode_json = msgspec.json.Encoder().encode
+
+
 @dataclass
 class Rows:
-    """The rows of a batch of records; `answers[k]` are the two answers of `turns[k]`, whose
-    turn id is known only once the turns are inserted."""
+    """The rows of a batch of records as tuples of driver values (booleans as 0/1, times as
+    SQLAlchemy's SQLite text, which PostgreSQL reads as the same time); `answers[k]` are the
+    two answers of `turns[k]`, whose turn id is known only once the turns are inserted."""
 
-    battles: list[dict[str, Any]] = field(default_factory=list)
-    turns: list[dict[str, Any]] = field(default_factory=list)
-    answers: list[tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=list)
-    votes: list[dict[str, Any]] = field(default_factory=list)
+    battles: list[tuple[Any, ...]] = field(default_factory=list)
+    turns: list[tuple[Any, ...]] = field(default_factory=list)
+    answers: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = field(default_factory=list)
+    votes: list[tuple[Any, ...]] = field(default_factory=list)
     # Records naming images, with the index of their first turn in `turns`.
     images: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    #: The prompt side of the tags of prompts seen before (the rules are most of a
+    #: conversation's cost, and arena prompts repeat); shared by the batches of one import.
+    seen_prompts: dict[tuple[str, ...], PromptTags] = field(default_factory=dict)
 
 
 def column_defaults(model: Any) -> dict[str, Any]:
@@ -68,96 +120,106 @@ def column_defaults(model: Any) -> dict[str, Any]:
     return out
 
 
-def _when(obj: dict[str, Any], now: datetime) -> datetime:
+def time_text(value: datetime) -> str:
+    """A naive datetime as SQLAlchemy stores it in SQLite (microseconds always present)."""
+    return value.isoformat(" ", "microseconds")
+
+
+def _when(obj: dict[str, Any], now: str) -> str:
     tstamp = obj.get("tstamp")
     if isinstance(tstamp, int | float) and not isinstance(tstamp, bool):
-        return datetime.fromtimestamp(float(tstamp), UTC).replace(tzinfo=None)
+        # The UTC time as text; the "+00:00" that an aware datetime adds is cut off.
+        return datetime.fromtimestamp(float(tstamp), UTC).isoformat(" ", "microseconds")[:26]
     return now
 
 
+#: How many prompts' tags an import keeps (then it starts again): some MB of prompts at most.
+_SEEN_PROMPTS = 50_000
+
+
+def _prompt_tags(rows: Rows, prompts: list[str]) -> PromptTags:
+    key = tuple(prompts)
+    tags = rows.seen_prompts.get(key)
+    if tags is None:
+        if len(rows.seen_prompts) >= _SEEN_PROMPTS:
+            rows.seen_prompts.clear()
+        tags = rows.seen_prompts[key] = prompt_tags(prompts)
+    return tags
+
+
 def add_record(
-    rows: Rows, obj: dict[str, Any], key: str, ids: dict[str, int], now: datetime
+    rows: Rows,
+    obj: dict[str, Any],
+    key: str,
+    ids: dict[str, int],
+    now: str,
+    battle_id: str,
+    style: Any = SLOW,
 ) -> None:
-    """Append the rows of one checked record (`ids`: model name to endpoint id)."""
-    prompts, answers_a, answers_b = turns_of(obj)
+    """Append the rows of one checked record (`ids`: model name to endpoint id; `now`: the time
+    of a record without one, as `time_text`; `style`: its 8 style features, None, or SLOW when
+    not worked out yet)."""
+    get = obj.get
+    if get("conversation_a") is None and get("conversation_b") is None:
+        prompts: list[str] = []
+        answers_a: list[str] = []
+        answers_b: list[str] = []
+    else:
+        prompts, answers_a, answers_b = turns_of(obj)
     a, b = ids[obj["model_a"]], ids[obj["model_b"]]
     when = _when(obj, now)
-    judge = str(obj.get("judge") or "import")[:64]
-    anony = obj.get("anony") is not False
-    battle_id = secrets.token_hex(12)
-    modality = record_modality(obj)
+    judge = str(get("judge") or "import")[:64]
+    anony = 0 if get("anony") is False else 1
+    modality = "text" if get("modality") is None and "images" not in obj else record_modality(obj)
     if modality == "vision":
         rows.images.append((obj, len(rows.turns)))
-    rows.battles.append(
-        {
-            "id": battle_id,
-            "voter_id": judge,
-            "client_ip": None,
-            "model_a_id": a,
-            "model_b_id": b,
-            "status": "voted",
-            "anony": anony,
-            "external_id": key,
-            "created_at": when,
-            "updated_at": when,
-        }
-    )
+    rows.battles.append((battle_id, judge, None, a, b, "voted", anony, key, when, when))
     for index, prompt in enumerate(prompts):
-        rows.turns.append(
-            {
-                "battle_id": battle_id,
-                "index": index,
-                "prompt": prompt,
-                "status": "done",
-                "created_at": when,
-                "cancel_requested": False,
-            }
-        )
+        rows.turns.append((battle_id, index, prompt, "done", when, 0))
         rows.answers.append(
-            tuple(  # type: ignore[arg-type]
-                {
-                    "side": side,
-                    "endpoint_id": model_id,
-                    "status": "done",
-                    "content": answers[index],
-                    "finish_reason": "stop",
-                    "attempts": 1,
-                    "updated_at": when,
-                }
-                for side, answers, model_id in (("a", answers_a, a), ("b", answers_b, b))
+            (
+                ("a", a, "done", answers_a[index], "stop", 1, when),
+                ("b", b, "done", answers_b[index], "stop", 1, when),
             )
         )
-    meta = obj.get("conv_metadata")
-    raw = raw_from_metadata(meta) if isinstance(meta, dict) else None
-    if raw is None and prompts:
+    if style is SLOW:
+        meta = get("conv_metadata")
+        raw = raw_from_metadata(meta) if isinstance(meta, dict) else None
+        style = None if raw is None else (*raw[0], *raw[1])
+    if style is None and prompts:
         # The same features `arena leaderboard --battles FILE --style-control` computes.
-        raw = raw_from_conversations(obj.get("conversation_a"), obj.get("conversation_b"))
-    tags = conversation_tags(prompts, answers_a, answers_b) if prompts else []
-    for extra in (obj.get("category"), obj.get("language")):
-        for tag in extra if isinstance(extra, list) else [extra]:
-            if isinstance(tag, str) and tag and tag.lower() not in tags:
-                tags.append(tag.lower())
-    excluded = bool(obj.get("excluded"))
-    counted = obj.get("counted")
-    reason = obj.get("exclude_reason")
+        raw = raw_from_conversations(get("conversation_a"), get("conversation_b"))
+        style = None if raw is None else tuple(style_fields([*raw[0], *raw[1]]).values())
+    # From conv_metadata: 8 finite floats already (both ways of working them out check).
+    values = _NO_STYLE if style is None else style
+    tags = with_answers(_prompt_tags(rows, prompts), answers_a, answers_b) if prompts else []
+    category, language = get("category"), get("language")
+    if category is not None or language is not None:
+        for extra in (category, language):
+            for tag in extra if isinstance(extra, list) else [extra]:
+                if isinstance(tag, str) and tag and tag.lower() not in tags:
+                    tags.append(tag.lower())
+    excluded = bool(get("excluded"))
+    counted = get("counted")
+    reason = get("exclude_reason")
     rows.votes.append(
-        {
-            "battle_id": battle_id,
-            "winner": obj["winner"],
-            "voter_id": judge,
-            "client_ip": None,
-            "model_a_id": a,
-            "model_b_id": b,
-            "anony": anony,
-            "leaked": bool(obj.get("leaked")),
-            "excluded": excluded,
-            "exclude_reason": str(reason)[:500] if excluded and reason is not None else None,
-            "counted": bool(counted) if isinstance(counted, bool) else not excluded,
-            "categories": tags,
-            "category_bits": bits_of(tags),
-            "modality": modality,
-            **style_fields([*raw[0], *raw[1]] if raw is not None else None),
-            "prompt_hash": prompt_hash(prompts[0]) if prompts else None,
-            "created_at": when,
-        }
+        (
+            battle_id,
+            obj["winner"],
+            judge,
+            None,
+            a,
+            b,
+            anony,
+            1 if get("leaked") else 0,
+            1 if excluded else 0,
+            str(reason)[:500] if excluded and reason is not None else None,
+            int(bool(counted) if isinstance(counted, bool) else not excluded),
+            _encode_json(tags).decode() if tags else "[]",
+            bits_of(tags) if tags else 0,
+            modality,
+            *values,
+            prompt_hash(prompts[0]) if prompts else None,
+            when,
+        )
     )

@@ -50,7 +50,27 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     for name, convert in zip(names, converters, strict=True):
         column = [r[name] for r in rows]
         columns.append(column if convert is None else list(map(convert, column)))
-    values = list(zip(*columns, strict=True))
+    insert_tuples(conn, table, names, list(zip(*columns, strict=True)))
+
+
+def driver_values(conn: Connection, table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
+    """Column values as `insert_tuples` takes them (what `insert_rows` would make of them)."""
+    sqlite = conn.dialect.name == "sqlite"
+    out = []
+    for name, value in values.items():
+        convert = _converter(table.c[name].type, sqlite)
+        out.append(value if convert is None else convert(value))
+    return tuple(out)
+
+
+def insert_tuples(
+    conn: Connection, table: Table, names: Sequence[str], values: Sequence[Sequence[Any]]
+) -> None:
+    """Insert rows given as tuples of driver values for the columns `names` (JSON as text; on
+    SQLite, times as text and booleans as 0/1, which PostgreSQL's COPY reads as well)."""
+    if not values:
+        return
+    sqlite = conn.dialect.name == "sqlite"
     quoted = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
     target = conn.dialect.identifier_preparer.format_table(table)
     cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

@@ -16,7 +16,14 @@ from arena.votes.hard_prompts import is_hard
 from ratings import style_features
 from ratings.style import side_totals
 
-__all__ = ["CATEGORIES", "conversation_tags", "prompt_hash", "style_vector"]
+__all__ = [
+    "CATEGORIES",
+    "conversation_tags",
+    "prompt_hash",
+    "prompt_tags",
+    "style_vector",
+    "with_answers",
+]
 
 LONG_PROMPT_TOKENS = 500
 #: How many of the seven criteria the rules need for a hard prompt (`hard_prompt_rules_threshold`).
@@ -69,15 +76,32 @@ def conversation_tags(
     hard_threshold: int = DEFAULT_HARD_THRESHOLD,
 ) -> list[str]:
     """The categories a battle belongs to: its language, capabilities, long and multi-turn."""
-    tags = [language(prompts[0] if prompts else "")]
-    tags += capability_tags("\n\n".join(prompts), hard_threshold)
-    if "code" not in tags and any(_CODE.search(t) for t in [*answers_a, *answers_b]):
-        tags.append("code")
+    return with_answers(prompt_tags(prompts, hard_threshold), answers_a, answers_b)
+
+
+PromptTags = tuple[list[str], list[str]]
+
+
+def prompt_tags(prompts: list[str], hard_threshold: int = DEFAULT_HARD_THRESHOLD) -> PromptTags:
+    """What the prompts alone decide: the tags before the answers' code (language and
+    capabilities), and after it (long, multi-turn); `with_answers` puts them together. Apart,
+    an import can reuse them for a prompt it has seen."""
+    head = [language(prompts[0] if prompts else "")]
+    head += capability_tags("\n\n".join(prompts), hard_threshold)
+    tail = []
     if sum(style_features(p)["tokens"] for p in prompts) >= LONG_PROMPT_TOKENS:
-        tags.append("long")
+        tail.append("long")
     if len(prompts) > 1:
-        tags.append("multi-turn")
-    return tags
+        tail.append("multi-turn")
+    return head, tail
+
+
+def with_answers(tags: PromptTags, answers_a: list[str], answers_b: list[str]) -> list[str]:
+    """A battle's categories from its `prompt_tags` and its answers (a new list)."""
+    head, tail = tags
+    if "code" not in head and any(_CODE.search(t) for t in [*answers_a, *answers_b]):
+        return [*head, "code", *tail]
+    return [*head, *tail]
 
 
 def style_vector(answers_a: list[str], answers_b: list[str]) -> list[float]:
