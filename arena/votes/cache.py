@@ -88,17 +88,20 @@ class VoteCache:
             with engine.connect() as conn:
                 # Read before the votes: a re-tag after this read shows at the next snapshot.
                 tags = _tags_version(conn)
-                counts: Any = conn.execute(
-                    sa_select(func.count(), func.coalesce(func.sum(col(Vote.id)), 0)).where(
-                        *COUNTED
-                    )
-                ).one()
-                total, id_sum = int(counts[0]), int(counts[1])
+                # Holding nothing, the read below is everything: no older vote to check.
+                cold = not self.chunks and self.max_id == 0
+                if not cold:
+                    counts: Any = conn.execute(
+                        sa_select(func.count(), func.coalesce(func.sum(col(Vote.id)), 0)).where(
+                            *COUNTED
+                        )
+                    ).one()
+                    total, id_sum = int(counts[0]), int(counts[1])
                 newer = _columns().where(*COUNTED, col(Vote.id) > self.max_id)
                 rows = _fetch(conn, newer.order_by(col(Vote.id)), _DTYPE)
                 held = sum(len(c["id"]) for c in self.chunks)
                 new_sum = int(rows["id"].sum())
-                if held + len(rows) != total or self.id_sum + new_sum != id_sum:
+                if not cold and (held + len(rows) != total or self.id_sum + new_sum != id_sum):
                     # An older vote changed (excluded, included): read everything again.
                     self.max_id, self.id_sum, self.chunks, self._snapshot = 0, 0, [], None
                     everything = _columns().where(*COUNTED).order_by(col(Vote.id))
