@@ -123,16 +123,30 @@ def add_votes(engine: Any, n: int) -> None:
             )
 
 
-def bare_select(engine: Any) -> float:
-    """Seconds to fetch the columns ranking reads for every counted vote, doing nothing else."""
-    plain = ("id", "model_a_id", "model_b_id", "winner", "voter_id", "client_ip", "prompt_hash")
-    columns = ", ".join((*plain, *STYLE_COLUMNS))
+def bare_select(engine: Any, style: bool = False) -> float:
+    """Seconds to fetch, doing nothing else, the columns a refit reads for every counted vote:
+    its numbers, winner, modality and the three strings hygiene groups by; with `style`, also
+    the eight style features (only a board with style control reads them)."""
+    plain = (
+        "id",
+        "model_a_id",
+        "model_b_id",
+        "winner",
+        "voter_id",
+        "client_ip",
+        "prompt_hash",
+        "category_bits",
+        "modality",
+    )
     with engine.connect() as conn:
         t = time.perf_counter()
         cursor = conn.exec_driver_sql(
-            f"SELECT {columns} FROM vote WHERE counted AND anony ORDER BY id"
+            f"SELECT {', '.join(plain)} FROM vote WHERE counted AND anony ORDER BY id"
         ).cursor
         cursor.fetchall()
+        if style:
+            columns = ", ".join(("id", *STYLE_COLUMNS))
+            conn.exec_driver_sql(f"SELECT {columns} FROM vote ORDER BY id").cursor.fetchall()
         return time.perf_counter() - t
 
 
@@ -185,6 +199,8 @@ def main() -> None:
         config = ranking_config(Settings())
         floor_select = bare_select(engine)
         print(f"  {'floor: bare SELECT':<30} {floor_select:6.2f} s  (the rows a refit reads)")
+        floor_style = bare_select(engine, style=True)
+        print(f"  {'floor: bare SELECT, style':<30} {floor_style:6.2f} s  (and the style features)")
         with Clock() as from_file:
             compute_leaderboard(load_battles(path).battles)
         print(f"  {'ranking the file (no database)':<30} {from_file}")
