@@ -27,6 +27,7 @@ from arena.store.style_columns import STYLE_COLUMNS
 from arena.store.tables import Counter, Vote
 from arena.votes.category_bits import BITS, bit
 from arena.votes.hygiene import NONE, VoteColumns
+from arena.votes.records import fetch_records
 from arena.votes.speed import AnswerCache
 
 OUTCOME = {"model_a": 0, "model_b": 1, "tie": 2, "tie (bothbad)": 3}
@@ -225,16 +226,8 @@ def _style_query() -> Any:
 
 
 def _fetch(conn: Connection, stmt: Any, dtype: np.dtype[Any]) -> NDArray[Any]:
-    """The rows of a query as one numpy record array of `dtype` (no rows: an empty one).
-
-    Straight from the driver's cursor into numpy's C conversion: the values are plain ints,
-    floats (NULL: NaN) and strings already, and SQLAlchemy's per-row processing, or a Python
-    transpose of the rows, would be most of the time of reading a million votes."""
-    # Literal values: the query's only parameters are vote ids and the winner labels.
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.exec_driver_sql(sql).cursor
-    assert cursor is not None
-    return np.array(cursor.fetchall(), dtype=dtype)
+    """The rows of a query as one numpy record array of `dtype` (votes/records.py)."""
+    return fetch_records(conn, stmt, dtype)
 
 
 def _positions(held: NDArray[np.int64], ids: NDArray[np.int64]) -> NDArray[np.intp] | None:

@@ -28,6 +28,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from arena.store.tables import Answer, Counter, Endpoint, Turn, Vote
+from arena.votes.records import fetch_records
 from arena.votes.version import VOTES_VERSION
 
 SPEED_KEYS = ("ttft_p50_ms", "tokens_per_s_p50", "answer_tokens_p50", "cost_per_1k_battles")
@@ -92,13 +93,8 @@ _ROW: np.dtype[Any] = np.dtype(
 
 
 def _fetch(conn: Connection, after: int) -> NDArray[Any]:
-    """The answers of votes after `after` as numpy records (NULL numbers: NaN), straight from
-    the driver's cursor: SQLAlchemy's per-row processing would be most of the read."""
-    stmt = _query(after)
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.exec_driver_sql(sql).cursor
-    assert cursor is not None
-    return np.array(cursor.fetchall(), dtype=_ROW)
+    """The answers of votes after `after` as numpy records (NULL numbers: NaN)."""
+    return fetch_records(conn, _query(after), _ROW)
 
 
 def _state(conn: Connection) -> tuple[int, int]:
