@@ -170,14 +170,16 @@ class VoteCache:
 
         Distinct strings are numbered in order of first appearance; the per-vote lookup is one
         C-level map over the column, not a Python loop."""
+        strings = values.tolist()
+        if not any(strings):  # none at all (imported battles carry no IP or prompt hash)
+            return np.full(len(strings), NONE, dtype=np.int64)
         table = self.codes[kind]
         n = len(table)
-        for v in dict.fromkeys(values.tolist()):
+        for v in dict.fromkeys(strings):
             if v and v not in table:
                 table[v] = n
                 n += 1
-        get = table.get
-        return np.fromiter(map(get, values.tolist(), repeat(NONE)), np.int64, len(values))
+        return np.fromiter(map(table.get, strings, repeat(NONE)), np.int64, len(strings))
 
     def _encode(self, rows: NDArray[Any]) -> dict[str, NDArray[Any]]:
         return {
