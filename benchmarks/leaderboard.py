@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import msgspec
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from arena.admin.battlefiles import export_battles, import_battles
@@ -36,6 +36,7 @@ from arena.store.tables import Battle, Vote, utcnow
 from arena.votes.board import compute_payload
 from arena.votes.board_options import LeaderboardOptions, ranking_config
 from arena.votes.cache import VoteCache
+from arena.votes.records import fetch_records
 from benchmarks._harness import arena_process, percentile
 from ratings import compute_leaderboard, load_battles
 
@@ -123,17 +124,47 @@ def add_votes(engine: Any, n: int) -> None:
             )
 
 
-def bare_select(engine: Any) -> float:
-    """Seconds to fetch the columns ranking reads for every counted vote, doing nothing else."""
-    plain = ("id", "model_a_id", "model_b_id", "winner", "voter_id", "client_ip", "prompt_hash")
-    columns = ", ".join((*plain, *STYLE_COLUMNS))
+def bare_select(engine: Any, style: bool = False) -> float:
+    """Seconds to fetch, doing nothing else, the columns a refit reads for every counted vote:
+    its numbers, winner, modality and the three strings hygiene groups by; with `style`, also
+    the eight style features (only a board with style control reads them). Each by the cheapest
+    way there is: the driver's rows, or on PostgreSQL the columns packed by the database (the
+    refit's own way there, arena/votes/records.py), whichever is faster."""
+    plain = ("model_a_id", "model_b_id", "winner", "voter_id", "client_ip", "prompt_hash")
+    reads = [
+        (
+            f"SELECT id, {', '.join(plain)}, category_bits, modality FROM vote "
+            "WHERE counted AND anony ORDER BY id",
+            np.dtype(
+                [
+                    ("id", np.int64),
+                    *((c, object) for c in plain),
+                    ("bits", np.int64),
+                    ("modality", object),
+                ]
+            ),
+        )
+    ]
+    if style:
+        reads.append(
+            (
+                f"SELECT id, {', '.join(STYLE_COLUMNS)} FROM vote ORDER BY id",
+                np.dtype([("id", np.int64), *((c, np.float64) for c in STYLE_COLUMNS)]),
+            )
+        )
+    total = 0.0
     with engine.connect() as conn:
-        t = time.perf_counter()
-        cursor = conn.exec_driver_sql(
-            f"SELECT {columns} FROM vote WHERE counted AND anony ORDER BY id"
-        ).cursor
-        cursor.fetchall()
-        return time.perf_counter() - t
+        for sql, dtype in reads:
+            ways = [lambda sql=sql: conn.exec_driver_sql(sql).cursor.fetchall()]
+            if conn.dialect.name == "postgresql":
+                ways.append(lambda sql=sql, dtype=dtype: fetch_records(conn, text(sql), dtype))
+            seconds = []
+            for read in ways:
+                t = time.perf_counter()
+                read()
+                seconds.append(time.perf_counter() - t)
+            total += min(seconds)
+    return total
 
 
 def export_select(engine: Any) -> None:
@@ -204,6 +235,8 @@ def main() -> None:
         config = ranking_config(Settings())
         floor_select = bare_select(engine)
         print(f"  {'floor: bare SELECT':<30} {floor_select:6.2f} s  (the rows a refit reads)")
+        floor_style = bare_select(engine, style=True)
+        print(f"  {'floor: bare SELECT, style':<30} {floor_style:6.2f} s  (and the style features)")
         with Clock() as from_file:
             compute_leaderboard(load_battles(path).battles)
         print(

@@ -26,7 +26,7 @@ from arena.store.engine import begin, session_scope
 from arena.store.tables import Endpoint, LeaderboardCache, utcnow
 from arena.votes.audit import top_flip_audit
 from arena.votes.board_options import LeaderboardOptions, RankingConfig
-from arena.votes.cache import CATEGORY_BIT, VoteCache
+from arena.votes.cache import CATEGORY_BIT, Snapshot, VoteCache
 from arena.votes.category_board import add_rank_overall, snapshot_counts
 from arena.votes.combined import with_judges
 from arena.votes.history import record_snapshot
@@ -62,7 +62,19 @@ def load_votes_with_ids(
     judges: JudgeWeights | None = None,
 ) -> tuple[Battles, dict[str, int], NDArray[np.int64]]:
     """`load_votes`, and the ids of the votes that entered (for figures over the same battles)."""
-    snap = (cache or VoteCache()).snapshot(engine)
+    battles, left_out, ids, _ = _load(engine, opts, rules, cache or VoteCache(), judges)
+    return battles, left_out, ids
+
+
+def _load(
+    engine: Engine,
+    opts: LeaderboardOptions,
+    rules: HygieneRules,
+    cache: VoteCache,
+    judges: JudgeWeights | None,
+) -> tuple[Battles, dict[str, int], NDArray[np.int64], Snapshot]:
+    """`load_votes_with_ids`, and the snapshot of the votes it read (one read serves a board)."""
+    snap = cache.snapshot(engine)
     with engine.connect() as conn:
         names = {
             int(i or 0): str(n)
@@ -84,16 +96,17 @@ def load_votes_with_ids(
         log.warning("%d counted votes pit a model against itself; they are left out", broken)
         left_out["self_paired"] = broken
     ids = np.array(sorted(names), dtype=np.int64)
+    kept = snap.ids[mask][keep]
     battles = Battles.from_arrays(
         [names[int(i)] for i in ids],
         np.searchsorted(ids, votes.a[keep]),
         np.searchsorted(ids, votes.b[keep]),
         votes.outcome[keep],
-        style=snap.style[mask][keep] if opts.style_control else None,
+        style=cache.style(engine, kept) if opts.style_control else None,
     )
     if opts.votes != "human":
         battles = with_judges(engine, opts, battles, ids, left_out, judges or JudgeWeights())
-    return battles, left_out, snap.ids[mask][keep]
+    return battles, left_out, kept, snap
 
 
 def compute_payload(
@@ -104,9 +117,7 @@ def compute_payload(
 ) -> dict[str, Any]:
     """Fit a leaderboard now: the contract's JSON plus what the page draws."""
     cache = cache or VoteCache()  # one read of the votes serves the fit and the counts
-    battles, left_out, kept = load_votes_with_ids(
-        engine, opts, config.hygiene, cache, config.judges
-    )
+    battles, left_out, kept, snap = _load(engine, opts, config.hygiene, cache, config.judges)
     lb = compute_listed(
         battles,
         listing_threshold=config.min_battles,
@@ -135,7 +146,7 @@ def compute_payload(
         add_rank_overall(data["models"], overall["models"])
     return {
         "leaderboard": data,
-        "category_counts": snapshot_counts(cache.snapshot(engine)),
+        "category_counts": snapshot_counts(snap),
         "matrices": {
             "names": list(lb.names),
             "win_rate": _rounded(lb.win_rate_matrix, 4),

@@ -5,14 +5,16 @@ the columns it has read and asks the database only for votes newer than the last
 `count(*)` and `sum(id)` of the counted votes tell it whether an older vote changed (an admin
 excluded or re-included one): then it reads everything again. A re-tag of older votes (the `tags`
 counter) re-reads their category bits only. Only a copy of database rows lives here; a fresh
-worker rebuilds it with one query. Every column is a plain number (style features, category bits,
-the modality), so nothing is decoded per vote.
+worker rebuilds it with one query. Every column is a plain number (category bits, the modality)
+or a string hygiene groups by, read into numpy records in one C-level conversion, so nothing is
+decoded per vote in Python. Style features are read only when a board with style control asks.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -25,11 +27,32 @@ from arena.store.style_columns import STYLE_COLUMNS
 from arena.store.tables import Counter, Vote
 from arena.votes.category_bits import BITS, bit
 from arena.votes.hygiene import NONE, VoteColumns
+from arena.votes.records import fetch_records
 from arena.votes.speed import AnswerCache
 
 OUTCOME = {"model_a": 0, "model_b": 1, "tie": 2, "tie (bothbad)": 3}
 CATEGORY_BIT = {c: bit(c) for c in BITS}
 COUNTED = (col(Vote.counted), col(Vote.anony))
+
+#: The columns of `_columns()` as one numpy record per vote (strings as Python objects).
+_DTYPE: np.dtype[Any] = np.dtype(
+    [
+        ("id", np.int64),
+        ("a", np.int64),
+        ("b", np.int64),
+        ("outcome", np.int8),
+        ("voter", object),
+        ("ip", object),
+        ("prompt", object),
+        ("categories", np.int64),
+        ("vision", np.bool_),
+    ]
+)
+#: `_style_query()`: NULL features come out as NaN (a vote without style features).
+_STYLE_DTYPE: np.dtype[Any] = np.dtype(
+    [("id", np.int64), *((c, np.float64) for c in STYLE_COLUMNS)]
+)
+_BITS_DTYPE: np.dtype[Any] = np.dtype([("id", np.int64), ("bits", np.int64)])
 
 
 @dataclass
@@ -37,7 +60,6 @@ class Snapshot:
     """The votes at one moment: the columns ranking needs."""
 
     votes: VoteColumns
-    style: NDArray[np.float64]  # (n, 2, 4); NaN where a vote has no style features
     categories: NDArray[np.int64]  # Vote.category_bits (arena/votes/category_bits.py)
     ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     vision: NDArray[np.bool_] | None = None  # the battle carried images (its own leaderboard)
@@ -58,6 +80,8 @@ class VoteCache:
     # The answers of voted battles, for the board's speed and cost figures (votes/speed.py).
     answers: AnswerCache = field(default_factory=AnswerCache)
     _snapshot: Snapshot | None = None
+    # Style features by vote id, read only when a board with style control asks (`style`).
+    _style_rows: NDArray[Any] = field(default_factory=lambda: np.zeros(0, _STYLE_DTYPE))
 
     def snapshot(self, engine: Engine) -> Snapshot:
         """All counted anonymous votes, in vote order, as of now."""
@@ -65,33 +89,60 @@ class VoteCache:
             with engine.connect() as conn:
                 # Read before the votes: a re-tag after this read shows at the next snapshot.
                 tags = _tags_version(conn)
-                counts: Any = conn.execute(
-                    sa_select(func.count(), func.coalesce(func.sum(col(Vote.id)), 0)).where(
-                        *COUNTED
-                    )
-                ).one()
-                total, id_sum = int(counts[0]), int(counts[1])
+                # Holding nothing, the read below is everything: no older vote to check.
+                cold = not self.chunks and self.max_id == 0
+                if not cold:
+                    counts: Any = conn.execute(
+                        sa_select(func.count(), func.coalesce(func.sum(col(Vote.id)), 0)).where(
+                            *COUNTED
+                        )
+                    ).one()
+                    total, id_sum = int(counts[0]), int(counts[1])
                 newer = _columns().where(*COUNTED, col(Vote.id) > self.max_id)
-                rows = _fetch(conn, newer.order_by(col(Vote.id)))
+                rows = _fetch(conn, newer.order_by(col(Vote.id)), _DTYPE)
                 held = sum(len(c["id"]) for c in self.chunks)
-                new_sum = int(rows[0].sum()) if rows else 0
-                if held + _length(rows) != total or self.id_sum + new_sum != id_sum:
+                new_sum = int(rows["id"].sum())
+                if not cold and (held + len(rows) != total or self.id_sum + new_sum != id_sum):
                     # An older vote changed (excluded, included): read everything again.
                     self.max_id, self.id_sum, self.chunks, self._snapshot = 0, 0, [], None
                     everything = _columns().where(*COUNTED).order_by(col(Vote.id))
-                    rows = _fetch(conn, everything)
-                    new_sum = int(rows[0].sum()) if rows else 0
+                    rows = _fetch(conn, everything, _DTYPE)
+                    new_sum = int(rows["id"].sum())
                 if tags != self.tags_version:
                     # Older votes were re-tagged (retag, the LLM tagger): re-read their bits only.
                     self._reread_bits(conn)
                     self.tags_version = tags
-            if _length(rows) or self._snapshot is None:
-                if _length(rows):
+            if len(rows) or self._snapshot is None:
+                if len(rows):
                     self.chunks.append(self._encode(rows))
-                    self.max_id = int(rows[0][-1])
+                    self.max_id = int(rows["id"][-1])
                     self.id_sum += new_sum
                 self._snapshot = self._join()
             return self._snapshot
+
+    def style(self, engine: Engine, ids: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The style features (n, 2, 4) of these votes, NaN where a vote has none.
+
+        Read on first use only (a board without style control never reads them), then only for
+        votes newer than those held: a vote's style never changes once stored. Every vote's
+        (counted or not), so that a vote counted again later is found without a re-read."""
+        with self.lock:
+            at = _positions(self._style_rows["id"], ids)
+            if at is None:
+                held = self._style_rows["id"]
+                for after in (int(held[-1]), 0) if len(held) else (0,):
+                    query = _style_query().where(col(Vote.id) > after).order_by(col(Vote.id))
+                    with engine.connect() as conn:
+                        rows = _fetch(conn, query, _STYLE_DTYPE)
+                    self._style_rows = np.concatenate([self._style_rows, rows]) if after else rows
+                    at = _positions(self._style_rows["id"], ids)
+                    if at is not None:
+                        break
+                else:
+                    raise RuntimeError("votes being ranked are missing from the vote table")
+            picked = self._style_rows[at]
+            style = np.stack([picked[c] for c in STYLE_COLUMNS], axis=1)
+            return style.reshape(len(ids), 2, 4)
 
     def _reread_bits(self, conn: Connection) -> None:
         if not self.chunks:
@@ -99,13 +150,13 @@ class VoteCache:
         self._snapshot = None
         self.chunks = [self._join_chunks()]
         held = self.chunks[0]
-        query = sa_select(col(Vote.id), col(Vote.category_bits)).where(
+        query = sa_select(col(Vote.id), func.coalesce(col(Vote.category_bits), 0)).where(
             *COUNTED, col(Vote.id) <= self.max_id
         )
-        fresh = _fetch(conn, query.order_by(col(Vote.id)))
-        if not fresh:
+        fresh = _fetch(conn, query.order_by(col(Vote.id)), _BITS_DTYPE)
+        if not len(fresh):
             return
-        ids, bits = fresh[0], np.asarray(fresh[1], dtype=np.int64)
+        ids, bits = fresh["id"], fresh["bits"]
         at = np.clip(np.searchsorted(ids, held["id"]), 0, len(ids) - 1)
         held["categories"] = np.where(ids[at] == held["id"], bits[at], 0)
 
@@ -114,39 +165,40 @@ class VoteCache:
             return self.chunks[0]
         return {k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]}
 
-    def _code(self, kind: str, values: Any, n: int) -> NDArray[np.int64]:
-        """Small-integer codes of strings, the same for a string in every chunk (NONE: none)."""
-        table = self.codes[kind]
-        setdefault = table.setdefault
-        return np.fromiter((setdefault(v, len(table)) if v else NONE for v in values), np.int64, n)
+    def _code(self, kind: str, values: NDArray[Any]) -> NDArray[np.int64]:
+        """Small-integer codes of strings, the same for a string in every chunk (NONE: none).
 
-    def _encode(self, rows: list[Any]) -> dict[str, NDArray[Any]]:
-        n = _length(rows)
-        if not n:
-            rows = [()] * _WIDTH
-        # Floats with NULL come out as NaN: a vote without style features.
-        style = np.array(rows[9:], dtype=np.float64).reshape(8, n).T.reshape(n, 2, 4)
+        Distinct strings are numbered in order of first appearance; the per-vote lookup is one
+        C-level map over the column, not a Python loop."""
+        strings = values.tolist()
+        if not any(strings):  # none at all (imported battles carry no IP or prompt hash)
+            return np.full(len(strings), NONE, dtype=np.int64)
+        table = self.codes[kind]
+        n = len(table)
+        for v in dict.fromkeys(strings):
+            if v and v not in table:
+                table[v] = n
+                n += 1
+        return np.fromiter(map(table.get, strings, repeat(NONE)), np.int64, len(strings))
+
+    def _encode(self, rows: NDArray[Any]) -> dict[str, NDArray[Any]]:
         return {
-            "id": np.asarray(rows[0], dtype=np.int64),
-            "a": np.asarray(rows[1], dtype=np.int64),
-            "b": np.asarray(rows[2], dtype=np.int64),
-            "outcome": np.asarray(rows[3], dtype=np.int8),
-            "voter": self._code("voter", rows[4], n),
-            "ip": self._code("ip", rows[5], n),
-            "prompt": self._code("prompt", rows[6], n),
-            "categories": np.asarray(rows[7], dtype=np.int64),
-            "vision": np.asarray(rows[8], dtype=np.bool_),
-            "style": style,
+            "id": rows["id"],
+            "a": rows["a"],
+            "b": rows["b"],
+            "outcome": rows["outcome"],
+            "voter": self._code("voter", rows["voter"]),
+            "ip": self._code("ip", rows["ip"]),
+            "prompt": self._code("prompt", rows["prompt"]),
+            "categories": rows["categories"],
+            "vision": rows["vision"],
         }
 
     def _join(self) -> Snapshot:
         self.chunks = [self._join_chunks()] if self.chunks else []
-        c = self.chunks[0] if self.chunks else self._encode([])
+        c = self.chunks[0] if self.chunks else self._encode(np.zeros(0, _DTYPE))
         votes = VoteColumns(c["a"], c["b"], c["outcome"], c["voter"], c["ip"], c["prompt"])
-        return Snapshot(votes, c["style"], c["categories"], c["id"], c["vision"])
-
-
-_WIDTH = 17  # the columns of `_columns()`
+        return Snapshot(votes, c["categories"], c["id"], c["vision"])
 
 
 def _tags_version(conn: Connection) -> int:
@@ -155,9 +207,9 @@ def _tags_version(conn: Connection) -> int:
 
 
 def _columns() -> Any:
-    """Everything ranking reads of a vote, as numbers where it can be (the winner as its code,
-    -1 for a label that is none of the four; the modality as 1 for vision), and the three strings
-    hygiene groups by."""
+    """Everything ranking reads of a vote but its style, as numbers where it can be (the winner
+    as its code, -1 for a label that is none of the four; the modality as 1 for vision), and
+    the three strings hygiene groups by."""
     return sa_select(
         col(Vote.id),
         col(Vote.model_a_id),
@@ -168,26 +220,23 @@ def _columns() -> Any:
         col(Vote.prompt_hash),
         func.coalesce(col(Vote.category_bits), 0),
         case((col(Vote.modality) == "vision", 1), else_=0),
-        *(getattr(Vote, name) for name in STYLE_COLUMNS),
     )
 
 
-def _fetch(conn: Connection, stmt: Any) -> list[Any]:
-    """The rows of a query as columns (one tuple per column); [] when there are none.
-
-    Straight from the driver's cursor: the values are plain ints, floats and strings already, and
-    SQLAlchemy's per-row processing would be most of the time of reading a million votes."""
-    # Literal values: the query's only parameters are vote ids and the winner labels.
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = conn.exec_driver_sql(sql).cursor
-    assert cursor is not None
-    rows = cursor.fetchall()
-    if not rows:
-        return []
-    columns: list[Any] = list(zip(*rows, strict=True))
-    columns[0] = np.asarray(columns[0], dtype=np.int64)
-    return columns
+def _style_query() -> Any:
+    return sa_select(col(Vote.id), *(getattr(Vote, name) for name in STYLE_COLUMNS))
 
 
-def _length(rows: list[Any]) -> int:
-    return len(rows[0]) if rows else 0
+def _fetch(conn: Connection, stmt: Any, dtype: np.dtype[Any]) -> NDArray[Any]:
+    """The rows of a query as one numpy record array of `dtype` (votes/records.py)."""
+    return fetch_records(conn, stmt, dtype)
+
+
+def _positions(held: NDArray[np.int64], ids: NDArray[np.int64]) -> NDArray[np.intp] | None:
+    """Where each of `ids` is in the sorted `held`, or None when any of them is not there."""
+    if not len(ids):
+        return np.zeros(0, dtype=np.intp)
+    if not len(held):
+        return None
+    at = np.minimum(np.searchsorted(held, ids), len(held) - 1)
+    return at if bool((held[at] == ids).all()) else None

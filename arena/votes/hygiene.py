@@ -121,18 +121,17 @@ def anomalous_groups(
     tested = np.flatnonzero(sizes >= rules.anomaly_min_votes)
     if not len(tested):
         return np.zeros(0, dtype=np.int64)
-    ids, inverse = np.unique(np.r_[votes.a, votes.b], return_inverse=True)
-    a, b = inverse[: len(votes)], inverse[len(votes) :]
+    m, a, b = _dense(votes.a, votes.b)
     o = np.minimum(votes.outcome, 2)  # both kinds of tie alike
     tie_rate = float(np.mean(o[keep] == 2)) if keep.any() else 0.0
-    rating = _ratings(a, b, o, keep, len(ids))
-    parts = _surprise(rating[a[live]] - rating[b[live]], o[live], tie_rate)
+    rating = _ratings(a, b, o, keep, m)
+    parts = _vote_surprise(rating, a[live], b[live], o[live], tie_rate)
     sums = [np.bincount(groups[live], weights=part, minlength=len(sizes)) for part in parts]
     total = int(keep.sum())
     heavy = tested[sizes[tested] >= 0.01 * total]
     for g in heavy[np.argsort(-sizes[heavy], kind="stable")][: rules.anomaly_max_refits]:
         mine = keep & (groups == g)
-        left_out = _ratings(a, b, o, keep & ~mine, len(ids))
+        left_out = _ratings(a, b, o, keep & ~mine, m)
         for k, part in enumerate(
             _surprise(left_out[a[mine]] - left_out[b[mine]], o[mine], tie_rate)
         ):
@@ -141,6 +140,38 @@ def anomalous_groups(
     z = (expected - observed) / np.sqrt(np.maximum(variance, 1e-12))
     flagged: Ints = tested[stats.norm.sf(z) < rules.anomaly_alpha / len(tested)]
     return flagged
+
+
+def _dense(model_a: Ints, model_b: Ints) -> tuple[int, Ints, Ints]:
+    """The number of models in the votes and each side as 0..m-1 in model id order (what
+    `np.unique(..., return_inverse=True)` gives, by a lookup table instead of a sort)."""
+    if not len(model_a):
+        return 0, model_a, model_b
+    low = int(min(model_a.min(), model_b.min()))
+    width = int(max(model_a.max(), model_b.max())) - low + 1
+    if width > 4 * (len(model_a) + 1024):  # sparse ids: a table would be mostly empty
+        ids, inverse = np.unique(np.r_[model_a, model_b], return_inverse=True)
+        return len(ids), inverse[: len(model_a)], inverse[len(model_a) :]
+    present = np.zeros(width, dtype=bool)
+    present[model_a - low] = True
+    present[model_b - low] = True
+    code = np.cumsum(present) - 1
+    return int(present.sum()), code[model_a - low], code[model_b - low]
+
+
+def _vote_surprise(
+    rating: NDArray[np.float64], a: Ints, b: Ints, o: NDArray[np.int8], tie_rate: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_surprise` of each vote; computed once per (pair, outcome) and looked up when there are
+    fewer pairs than votes (the usual case: a million votes over a hundred models)."""
+    m = len(rating)
+    if m * m > len(a):
+        return _surprise(rating[a] - rating[b], o, tie_rate)
+    diff = (rating[:, None] - rating[None, :]).ravel()
+    pairs = np.repeat(np.arange(m * m), 3)
+    observed, mean, variance = _surprise(diff[pairs], np.tile(np.arange(3), m * m), tie_rate)
+    pair = a * m + b
+    return observed[pair * 3 + o], mean[pair * 3], variance[pair * 3]
 
 
 def _ratings(

@@ -23,11 +23,13 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
-from arena.store.tables import Answer, Endpoint, Turn, Vote
+from arena.store.tables import Answer, Counter, Endpoint, Turn, Vote
+from arena.votes.records import fetch_records
+from arena.votes.version import VOTES_VERSION
 
 SPEED_KEYS = ("ttft_p50_ms", "tokens_per_s_p50", "answer_tokens_p50", "cost_per_1k_battles")
 # Votes are numbered when inserted but may commit out of order: each read looks back this far.
@@ -77,40 +79,70 @@ def _query(after: int) -> Any:
     )
 
 
-def _float(values: list[Any]) -> Floats:
-    return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+_ROW: np.dtype[Any] = np.dtype(
+    [
+        ("vote", np.int64),
+        ("endpoint", np.int64),
+        ("ttft_ms", np.float64),
+        ("total_ms", np.float64),
+        ("prompt_tokens", np.float64),
+        ("completion_tokens", np.float64),
+        ("estimated", np.bool_),
+    ]
+)
+
+
+def _fetch(conn: Connection, after: int) -> NDArray[Any]:
+    """The answers of votes after `after` as numpy records (NULL numbers: NaN)."""
+    return fetch_records(conn, _query(after), _ROW)
+
+
+def _state(conn: Connection) -> tuple[int, int]:
+    """What the answers of voted battles are as of: the votes version and the newest vote id
+    (every vote bumps the version; the id also catches a vote stored without a bump)."""
+    version = conn.execute(
+        sa_select(col(Counter.value)).where(col(Counter.name) == VOTES_VERSION)
+    ).scalar()
+    newest = conn.execute(sa_select(func.max(col(Vote.id)))).scalar()
+    return int(version or 0), int(newest or 0)
+
+
+def in_sorted(values: NDArray[np.int64], sorted_keys: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """`np.isin(values, sorted_keys)` for sorted keys, by binary search instead of a sort."""
+    if not len(sorted_keys):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
+    found: NDArray[np.bool_] = sorted_keys[at] == values
+    return found
 
 
 @dataclass
 class AnswerCache:
-    """The answers this worker has read so far (only a copy of database rows)."""
+    """The answers this worker has read so far (only a copy of database rows).
+
+    Keyed by the votes version in the database (and the newest vote id): while neither has
+    moved no vote was cast, so no answer can have joined a vote, and a read asks for nothing.
+    Each worker holds its own copy; the key is the database's, not the worker's."""
 
     max_vote: int = 0
     columns: AnswerColumns = field(default_factory=AnswerColumns.empty)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    state: tuple[int, int] | None = None
 
     def read(self, engine: Engine) -> AnswerColumns:
         """All answers of voted battles as of now."""
         with self.lock:
             after = max(0, self.max_vote - LOOK_BACK)
             with engine.connect() as conn:
-                rows = list(conn.execute(_query(after)).all())
+                state = _state(conn)  # before the answers: a vote after it shows next time
+                if state == self.state:
+                    return self.columns
+                rows = _fetch(conn, after)
             held = self.columns
-            if rows:
-                vote = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-                new = ~np.isin(vote, held.vote[held.vote > after])
-                rows = [r for r, keep in zip(rows, new, strict=True) if keep]
-            if rows:
-                cols = list(zip(*rows, strict=True))
-                fresh = AnswerColumns(
-                    np.asarray(cols[0], dtype=np.int64),
-                    np.asarray(cols[1], dtype=np.int64),
-                    _float(list(cols[2])),
-                    _float(list(cols[3])),
-                    _float(list(cols[4])),
-                    _float(list(cols[5])),
-                    np.asarray(cols[6], dtype=bool),
-                )
+            if len(rows):
+                rows = rows[~in_sorted(rows["vote"], held.vote[held.vote > after])]
+            if len(rows):
+                fresh = AnswerColumns(*(rows[k] for k in AnswerColumns.__dataclass_fields__))
                 merged = AnswerColumns(
                     *(
                         np.concatenate([getattr(held, k), getattr(fresh, k)])
@@ -122,20 +154,27 @@ class AnswerCache:
                     *(getattr(merged, k)[order] for k in AnswerColumns.__dataclass_fields__)
                 )
                 self.max_vote = int(self.columns.vote[-1])
+            self.state = state
             return self.columns
 
 
 def grouped_median(groups: NDArray[np.int64], values: Floats) -> dict[int, float]:
-    """The median of `values` per group, NaNs left out, by one sort."""
+    """The median of `values` per group, NaNs left out: one stable sort by group (the groups
+    are few), then a selection of the middle values within each group (no sort of values)."""
     ok = ~np.isnan(values)
     g, v = groups[ok], values[ok]
     if not len(g):
         return {}
-    order = np.lexsort((v, g))
+    order = np.argsort(g, kind="stable")
     g, v = g[order], v[order]
-    keys, start, counts = np.unique(g, return_index=True, return_counts=True)
-    medians = (v[start + (counts - 1) // 2] + v[start + counts // 2]) / 2
-    return {int(k): float(m) for k, m in zip(keys, medians, strict=True)}
+    start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    end = np.r_[start[1:], len(g)]
+    out: dict[int, float] = {}
+    for k, s, e in zip(g[start].tolist(), start.tolist(), end.tolist(), strict=True):
+        lo, hi = (e - s - 1) // 2, (e - s) // 2
+        part = np.partition(v[s:e], (lo, hi))
+        out[k] = float((part[lo] + part[hi]) / 2)
+    return out
 
 
 @dataclass(frozen=True)
@@ -150,7 +189,8 @@ def speed_figures(
     answers: AnswerColumns, kept_votes: NDArray[np.int64], prices: dict[int, Prices]
 ) -> dict[int, dict[str, Any]]:
     """Each endpoint's speed and cost over the answers of these votes' battles."""
-    sel = np.isin(answers.vote, kept_votes)
+    kept = kept_votes if _ascending(kept_votes) else np.sort(kept_votes)
+    sel = in_sorted(answers.vote, kept)
     ep = answers.endpoint[sel]
     if not len(ep):
         return {}
@@ -162,10 +202,14 @@ def speed_figures(
     ttft_p50 = grouped_median(ep, ttft)
     rate_p50 = grouped_median(ep, rate)
     length_p50 = grouped_median(ep, completion)
-    ids, counts = np.unique(ep, return_counts=True)
-    # Battles per endpoint: distinct (vote, endpoint) pairs.
     width = int(ep.max()) + 1
-    pairs = np.unique(answers.vote[sel] * width + ep)
+    per_endpoint = np.bincount(ep, minlength=width)
+    ids = np.flatnonzero(per_endpoint)
+    counts = per_endpoint[ids]
+    # Battles per endpoint: distinct (vote, endpoint) pairs (answers come in vote order, so the
+    # stable sort has little to do; np.unique would hash two million keys).
+    pairs = np.sort(answers.vote[sel] * width + ep, kind="stable")
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
     battles = np.bincount(pairs % width, minlength=width)
     known = ~np.isnan(prompt) & ~np.isnan(completion)
     tok_answers = np.bincount(ep[known], minlength=width)
@@ -193,6 +237,10 @@ def speed_figures(
     return out
 
 
+def _ascending(values: NDArray[np.int64]) -> bool:
+    return len(values) < 2 or bool((values[1:] >= values[:-1]).all())
+
+
 def _round(x: float | None, digits: int) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), digits)
 
@@ -207,4 +255,4 @@ def board_figures(
 ) -> dict[int, dict[str, Any]]:
     """Each endpoint's figures over the battles of the votes a board kept."""
     prices = {e.id: Prices(e.input_price, e.output_price) for e in endpoints if e.id is not None}
-    return speed_figures(cache.read(engine), np.sort(kept_votes), prices)
+    return speed_figures(cache.read(engine), kept_votes, prices)
