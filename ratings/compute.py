@@ -74,7 +74,8 @@ def compute_leaderboard(
             warnings=warnings,
         )
     d, o = style_rows(battles, weights)
-    dropped = _drop_collinear(d, battles.names, warnings)
+    with threadpool_limits(limits=1, user_api="blas"):  # small dense solves: see newton.py
+        dropped = _drop_collinear(d, battles.names, warnings)
     return _leaderboard(
         counts,
         battles.names,

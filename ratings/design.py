@@ -75,7 +75,8 @@ def neg_loglik(
 ) -> float:
     """Negative weighted log-likelihood."""
     x = logits(d, params)
-    return float(score @ np.logaddexp(0.0, -x) + (total - score) @ np.logaddexp(0.0, x))
+    # score*log(1+e^-x) + (total-score)*log(1+e^x) = total*log(1+e^x) - score*x: one logaddexp.
+    return float(total @ np.logaddexp(0.0, x) - score @ x)
 
 
 def gradient(
@@ -107,17 +108,17 @@ def gram(d: Design, w: NDArray[np.float64]) -> NDArray[np.float64]:
     out[:m, :m] = -s
     out[np.arange(m), np.arange(m)] = s.sum(axis=1)
     if k:
-        wz = w[:, None] * d.z
+        wz = d.z.T * w  # (k, rows): each feature's weighted column contiguous for bincount
         cross = np.stack(
             [
-                np.bincount(d.a, wz[:, t], minlength=m) - np.bincount(d.b, wz[:, t], minlength=m)
+                np.bincount(d.a, wz[t], minlength=m) - np.bincount(d.b, wz[t], minlength=m)
                 for t in range(k)
             ],
             axis=1,
         )
         out[:m, m:] = cross
         out[m:, :m] = cross.T
-        out[m:, m:] = d.z.T @ wz
+        out[m:, m:] = wz @ d.z
     return out
 
 
