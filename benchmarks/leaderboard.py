@@ -182,6 +182,10 @@ def export_select(engine: Any) -> None:
         ).cursor.fetchall()
 
 
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class Clock:
     """Wall and CPU seconds of a step (the machine may be shared: CPU time is the steadier one)."""
 
@@ -221,6 +225,9 @@ def main() -> None:
             f"  {'arena battles import':<30} {imp}  {n / imp.wall:,.0f}/s "
             f"(cpu {n / imp.cpu:,.0f}/s; target {target:,}/s; {report.summary()[:40]})"
         )
+        # Nothing before the import holds much (the file is written and parsed a line at a
+        # time), so the peak so far is the import's.
+        print(f"  {'peak RSS after the import':<30} {_peak_mib():,.0f} MiB  (target: under 1 GB)")
         out = Path(tmp) / "export.jsonl"
         with Clock() as export_floor:
             export_select(engine)
@@ -261,8 +268,7 @@ def main() -> None:
             compute_payload(engine, LeaderboardOptions(), config, cache)
         print(f"  {'refit after one new vote':<30} {warm}  (warm vote cache: the refresher)")
         engine.dispose()
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"  peak RSS of this process {peak:,.0f} MiB (target: import under 1 GB)")
+        print(f"  peak RSS of this process {_peak_mib():,.0f} MiB (all of the above)")
         with (
             arena_process("http://127.0.0.1:9/v1", {}, database_url=url) as (base, _proc),
             httpx.Client(base_url=base, timeout=120) as c,
