@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
@@ -89,3 +90,18 @@ def test_packed_and_plain_reads_agree(engine: Engine, monkeypatch: pytest.Monkey
     same(got, plain(engine, query()))
     assert got["ip"][3] == "a\x1fb"
     assert fallbacks == ([True] if engine.dialect.name == "postgresql" else [])
+
+
+def test_a_packed_read_that_fails_falls_back_and_keeps_the_transaction(engine: Engine) -> None:
+    # 1e400 is a valid numeric but no float8: packing it fails on the server; the plain read
+    # gives infinity, as SQLite's does.
+    huge = sa.select(
+        sa.literal_column("1").label("id"),
+        sa.literal_column("CAST('1e400' AS numeric)").label("x"),
+    )
+    dtype = np.dtype([("id", np.int64), ("x", np.float64)])
+    with engine.connect() as conn:
+        got = fetch_records(conn, huge, dtype)
+        assert got["id"].tolist() == [1] and np.isposinf(got["x"][0])
+        # The transaction the read ran in is still usable.
+        assert conn.execute(sa.select(sa.literal_column("2"))).scalar_one() == 2

@@ -8,7 +8,8 @@ values (`float8send`, `int8send`), a string column as one text joined by a separ
 aggregated in one pass so that the columns stay aligned. A NULL float is packed as NaN, as the
 plain read gives, and a NULL string as '' (every caller takes both as "none"). A NULL integer
 (which no query here has) would shorten its column, and a string holding the separator would
-lengthen its own: either is seen, and then the plain read is used. Every query read here is
+lengthen its own: either is seen, and then the plain read is used, as it is when the packed
+query fails. Every query read here is
 ordered by its first column, an integer: packed rows are put in that order by a stable sort.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import psycopg
 from numpy.typing import NDArray
 from sqlalchemy import Connection
 
@@ -47,8 +49,13 @@ def _packed(conn: Connection, sql: str, dtype: np.dtype[Any]) -> NDArray[Any] | 
     query = f"SELECT count(*), {packed} FROM ({sql}) AS q({aliases})"
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor(binary=True) as cursor:  # bytea as its bytes, not as hex text
-        row = cursor.execute(query).fetchone()
+    try:
+        # In a savepoint: a value the packing cannot cast, or a packed column past the server's
+        # 1 GB limit on one value, fails only the packed read, not the caller's transaction.
+        with raw.transaction(), raw.cursor(binary=True) as cursor:  # bytea as bytes, not hex
+            row = cursor.execute(query).fetchone()
+    except psycopg.Error:
+        return None
     assert row is not None
     n = int(row[0])
     out = np.empty(n, dtype=dtype)
