@@ -22,6 +22,12 @@ from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlmodel import Session, col
 
 from arena.admin.battle_images import store_record_images
+from arena.admin.import_indexes import (
+    drop_secondary,
+    estimated_records,
+    recreate,
+    worth_rebuilding,
+)
 from arena.admin.import_rows import (
     ANSWER_COLUMNS,
     BATTLE_COLUMNS,
@@ -132,7 +138,11 @@ def import_battles(
             prompts: dict[tuple[str, ...], Any] = {}
             read = 0
             writing: Future[None] | None = None
+            rebuild: list[str] | None = None  # the dropped indexes' SQL (a large SQLite import)
             for chunk, size, clean in iter_record_blocks(path):
+                if rebuild is None:
+                    estimate = estimated_records(os.path.getsize(path), size, len(chunk))
+                    rebuild = drop_secondary(conn) if worth_rebuilding(conn, estimate) else []
                 records = _checked(chunk, report, names, strict=strict, clean=clean)
                 if strict and report.rejected:
                     raise _Rejected
@@ -145,6 +155,7 @@ def import_battles(
                     progress(read)
             if writing is not None:
                 writing.result()
+            recreate(conn, rebuild or [])
             if report.imported:
                 conn.execute(
                     update(Counter)
