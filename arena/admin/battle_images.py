@@ -36,6 +36,12 @@ def battle_image_shas(session: Session, battle_ids: Iterable[str]) -> dict[str, 
         .where(col(Turn.battle_id).in_(ids))
         .order_by(col(Turn.battle_id), col(Turn.index), col(TurnImage.position))
     ).all()
+    return shas_by_turn(rows)
+
+
+def shas_by_turn(rows: Iterable[Any]) -> dict[str, list[list[str]]]:
+    """(battle id, turn index, sha256) rows, ordered by battle, turn and position, as each
+    battle's sha256 lists a turn."""
     out: dict[str, list[list[str]]] = {}
     for battle_id, index, sha in rows:
         lists = out.setdefault(battle_id, [])

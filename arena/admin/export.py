@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Text, and_, cast
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from arena.admin.battle_images import image_uris
+from arena.admin.battle_images import image_uris, shas_by_turn
 from arena.admin.export_records import ExportRecord, StyleMetadata, categories_of, style_metadata
 from arena.admin.review import endpoint_names
 from arena.store.style_columns import STYLE_COLUMNS
@@ -231,13 +231,7 @@ def _image_shas(conn: Connection, first_id: int, last_id: int) -> dict[str, list
         .where(col(Turn.battle_id).in_(_in_range(first_id, last_id)))
         .order_by(col(Turn.battle_id), col(Turn.index), col(TurnImage.position))
     ).all()
-    out: dict[str, list[list[str]]] = {}
-    for battle_id, index, sha in rows:
-        lists = out.setdefault(battle_id, [])
-        while len(lists) <= index:
-            lists.append([])
-        lists[index].append(sha)
-    return out
+    return shas_by_turn(rows)
 
 
 def _metadata(turns: list[TurnTriple], style: Any) -> dict[str, Any] | StyleMetadata | None:
