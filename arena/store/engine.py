@@ -13,6 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 from psycopg.types.datetime import TimestamptzLoader
 from sqlalchemy import Connection, Engine, event, insert, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, create_engine, select
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -98,6 +99,22 @@ def begin(engine: Engine, *, durable: bool = True) -> Iterator[Connection]:
             elif conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
         yield conn
+
+
+# PostgreSQL's "try the transaction again" codes: deadlock_detected, serialization_failure.
+_RETRYABLE = frozenset({"40P01", "40001"})
+
+
+def retrying(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a transaction function again (up to twice) when PostgreSQL aborted it as a deadlock
+    or a serialization failure: those are the database's answer to a race, not to bad data."""
+    for attempt in range(3):
+        try:
+            return fn(*args, **kwargs)
+        except OperationalError as exc:
+            if attempt == 2 or getattr(exc.orig, "sqlstate", None) not in _RETRYABLE:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def in_thread(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -72,7 +72,9 @@ def record_spend(conn: Connection, usages: Iterable[Usage], now: datetime | None
         return
     prices = {int(r[0] or 0): r[1:] for r in conn.execute(_PRICES, {"ids": list(totals)})}
     insert = sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert
-    for endpoint_id, (answers, prompt, completion) in totals.items():
+    # In endpoint order: two turns between the same models, as (A, B) and as (B, A), ending at
+    # once would otherwise lock these rows in opposite orders and deadlock on PostgreSQL.
+    for endpoint_id, (answers, prompt, completion) in sorted(totals.items()):
         input_price, output_price, _ = prices.get(endpoint_id, (None, None, None))
         cost = answer_cost(prompt, completion, input_price, output_price)
         stmt = insert(Spend).values(
