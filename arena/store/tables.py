@@ -276,3 +276,19 @@ class AdminLoginFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client_ip: str = Field(index=True, max_length=64)
     at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+
+
+class VoteBlock(SQLModel, table=True):
+    """The counted anonymous votes of one vote-id range, packed, so that a worker that holds
+    nothing reads a few large values instead of a million rows (`votes/blocks.py`). Only a copy:
+    it is used while its fingerprint (count and sum of the ids, the tags counter) still matches."""
+
+    block: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    size: int  # vote ids per block: block k holds ids k*size+1 .. (k+1)*size
+    layout: int  # the version of the packed format
+    votes: int
+    id_sum: int = Field(sa_column=Column(BigInteger, nullable=False))
+    tags_version: int = Field(sa_column=Column(BigInteger, nullable=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    style: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    built_at: NaiveDatetime = Field(default_factory=utcnow)

@@ -3,54 +3,43 @@
 Ranking reads every counted vote; at a million votes that read dominates a refit. A worker keeps
 the columns it has read and asks the database only for votes newer than the last one it holds.
 `count(*)` and `sum(id)` of the counted votes tell it whether an older vote changed (an admin
-excluded or re-included one): then it reads everything again. A re-tag of older votes (the `tags`
-counter) re-reads their category bits only. Only a copy of database rows lives here; a fresh
-worker rebuilds it with one query. Every column is a plain number (category bits, the modality)
-or a string hygiene groups by, read into numpy records in one C-level conversion, so nothing is
-decoded per vote in Python. Style features are read only when a board with style control asks.
+excluded or re-included one): then it reads everything again, as a fresh worker does, from the
+vote blocks that still match and row by row for the rest (`votes/blocks.py`). A re-tag of older
+votes (the `tags` counter) re-reads their category bits only. Only a copy of database rows lives
+here. Every column is a plain number (category bits, the modality) or a string hygiene groups by,
+read into numpy records in one C-level conversion and hashed by column, so nothing is decoded
+per vote in Python. Style features are read only when a board with style control asks.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, Engine, case, func
+from sqlalchemy import Connection, Engine, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from arena.store.style_columns import STYLE_COLUMNS
 from arena.store.tables import Counter, Vote
+from arena.votes import blocks
+from arena.votes.blocks import COUNTED, OUTCOME, RAW, ROW, columns, hashed, style_query
 from arena.votes.category_bits import BITS, bit
 from arena.votes.hygiene import NONE, VoteColumns
 from arena.votes.records import fetch_records
 from arena.votes.speed import AnswerCache
 
-OUTCOME = {"model_a": 0, "model_b": 1, "tie": 2, "tie (bothbad)": 3}
+__all__ = ["CATEGORY_BIT", "COUNTED", "OUTCOME", "Snapshot", "VoteCache"]
 CATEGORY_BIT = {c: bit(c) for c in BITS}
-COUNTED = (col(Vote.counted), col(Vote.anony))
-
-#: The columns of `_columns()` as one numpy record per vote (strings as Python objects).
-_DTYPE: np.dtype[Any] = np.dtype(
-    [
-        ("id", np.int64),
-        ("a", np.int64),
-        ("b", np.int64),
-        ("outcome", np.int8),
-        ("voter", object),
-        ("ip", object),
-        ("prompt", object),
-        ("categories", np.int64),
-        ("vision", np.bool_),
-    ]
-)
-#: `_style_query()`: NULL features come out as NaN (a vote without style features).
-_STYLE_DTYPE: np.dtype[Any] = np.dtype(
-    [("id", np.int64), *((c, np.float64) for c in STYLE_COLUMNS)]
+_DTYPE = RAW  # `columns()` as one numpy record per vote (strings as Python objects)
+#: `style_query()`: NULL features come out as NaN (a vote without style features).
+_STYLE_DTYPE = blocks.STYLE
+_NO_CODES: tuple[NDArray[np.uint64], NDArray[np.int64]] = (
+    np.zeros(0, dtype=np.uint64),
+    np.zeros(0, dtype=np.int64),
 )
 _BITS_DTYPE: np.dtype[Any] = np.dtype([("id", np.int64), ("bits", np.int64)])
 
@@ -73,8 +62,9 @@ class VoteCache:
     id_sum: int = 0
     tags_version: int = 0
     chunks: list[dict[str, NDArray[Any]]] = field(default_factory=list)
-    codes: dict[str, dict[str, int]] = field(
-        default_factory=lambda: {"voter": {}, "ip": {}, "prompt": {}}
+    # Per string column: the hashes seen so far, sorted, and the code each was given.
+    codes: dict[str, tuple[NDArray[np.uint64], NDArray[np.int64]]] = field(
+        default_factory=lambda: {"voter": _NO_CODES, "ip": _NO_CODES, "prompt": _NO_CODES}
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
     # The answers of voted battles, for the board's speed and cost figures (votes/speed.py).
@@ -82,6 +72,8 @@ class VoteCache:
     _snapshot: Snapshot | None = None
     # Style features by vote id, read only when a board with style control asks (`style`).
     _style_rows: NDArray[Any] = field(default_factory=lambda: np.zeros(0, _STYLE_DTYPE))
+    # The vote blocks the last cold read used, for their style features (`blocks.block_style`).
+    _cold: blocks.ColdRead | None = None
 
     def snapshot(self, engine: Engine) -> Snapshot:
         """All counted anonymous votes, in vote order, as of now."""
@@ -98,16 +90,20 @@ class VoteCache:
                         )
                     ).one()
                     total, id_sum = int(counts[0]), int(counts[1])
-                newer = _columns().where(*COUNTED, col(Vote.id) > self.max_id)
-                rows = _fetch(conn, newer.order_by(col(Vote.id)), _DTYPE)
-                held = sum(len(c["id"]) for c in self.chunks)
-                new_sum = int(rows["id"].sum())
-                if not cold and (held + len(rows) != total or self.id_sum + new_sum != id_sum):
-                    # An older vote changed (excluded, included): read everything again.
-                    self.max_id, self.id_sum, self.chunks, self._snapshot = 0, 0, [], None
-                    everything = _columns().where(*COUNTED).order_by(col(Vote.id))
-                    rows = _fetch(conn, everything, _DTYPE)
+                    newer = columns().where(*COUNTED, col(Vote.id) > self.max_id)
+                    rows = hashed(_fetch(conn, newer.order_by(col(Vote.id)), _DTYPE))
+                    held = sum(len(c["id"]) for c in self.chunks)
                     new_sum = int(rows["id"].sum())
+                    if held + len(rows) != total or self.id_sum + new_sum != id_sum:
+                        # An older vote changed (excluded, included): read everything again.
+                        self.max_id, self.id_sum, self.chunks, self._snapshot = 0, 0, [], None
+                        cold = True
+                if cold:
+                    self._cold = blocks.read_cold(conn, tags)
+                    rows = self._cold.rows
+                    new_sum = int(rows["id"].sum())
+                    # The tags read above are the ones the rows carry.
+                    self.tags_version = tags
                 if tags != self.tags_version:
                     # Older votes were re-tagged (retag, the LLM tagger): re-read their bits only.
                     self._reread_bits(conn)
@@ -118,6 +114,9 @@ class VoteCache:
                     self.max_id = int(rows["id"][-1])
                     self.id_sum += new_sum
                 self._snapshot = self._join()
+            if cold and self._cold is not None:
+                self._cold.rows = rows[:0]  # held in the chunks now
+                blocks.write_blocks(engine, self._cold)
             return self._snapshot
 
     def style(self, engine: Engine, ids: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -128,10 +127,16 @@ class VoteCache:
         (counted or not), so that a vote counted again later is found without a re-read."""
         with self.lock:
             at = _positions(self._style_rows["id"], ids)
+            if at is None and not len(self._style_rows) and self._cold and self._cold.used:
+                with engine.connect() as conn:
+                    self._style_rows = blocks.block_style(
+                        conn, self._cold.used, self._cold.fingerprints
+                    )
+                at = _positions(self._style_rows["id"], ids)
             if at is None:
                 held = self._style_rows["id"]
                 for after in (int(held[-1]), 0) if len(held) else (0,):
-                    query = _style_query().where(col(Vote.id) > after).order_by(col(Vote.id))
+                    query = style_query().where(col(Vote.id) > after).order_by(col(Vote.id))
                     with engine.connect() as conn:
                         rows = _fetch(conn, query, _STYLE_DTYPE)
                     self._style_rows = np.concatenate([self._style_rows, rows]) if after else rows
@@ -165,21 +170,27 @@ class VoteCache:
             return self.chunks[0]
         return {k: np.concatenate([c[k] for c in self.chunks]) for k in self.chunks[0]}
 
-    def _code(self, kind: str, values: NDArray[Any]) -> NDArray[np.int64]:
-        """Small-integer codes of strings, the same for a string in every chunk (NONE: none).
-
-        Distinct strings are numbered in order of first appearance; the per-vote lookup is one
-        C-level map over the column, not a Python loop."""
-        strings = values.tolist()
-        if not any(strings):  # none at all (imported battles carry no IP or prompt hash)
-            return np.full(len(strings), NONE, dtype=np.int64)
-        table = self.codes[kind]
-        n = len(table)
-        for v in dict.fromkeys(strings):
-            if v and v not in table:
-                table[v] = n
-                n += 1
-        return np.fromiter(map(table.get, strings, repeat(NONE)), np.int64, len(strings))
+    def _code(self, kind: str, hashes: NDArray[np.uint64]) -> NDArray[np.int64]:
+        """Small-integer codes of string hashes, the same for a string in every chunk (NONE:
+        none). Distinct strings are numbered in order of first appearance, by sorting."""
+        if not hashes.any():  # none at all (imported battles carry no IP or prompt hash)
+            return np.full(len(hashes), NONE, dtype=np.int64)
+        known, known_codes = self.codes[kind]
+        uniq, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        at = np.minimum(np.searchsorted(known, uniq), max(len(known) - 1, 0))
+        found = known[at] == uniq if len(known) else np.zeros(len(uniq), dtype=bool)
+        codes = np.full(len(uniq), NONE, dtype=np.int64)
+        codes[found] = known_codes[at[found]]
+        new = ~found & (uniq != 0)
+        order = np.argsort(first[new], kind="stable")
+        fresh = np.empty(len(order), dtype=np.int64)
+        fresh[order] = len(known) + np.arange(len(order))
+        codes[new] = fresh
+        if len(fresh):
+            merged = np.concatenate([known, uniq[new]])
+            by_hash = np.argsort(merged, kind="stable")
+            self.codes[kind] = (merged[by_hash], np.concatenate([known_codes, fresh])[by_hash])
+        return codes[inverse.reshape(-1)]
 
     def _encode(self, rows: NDArray[Any]) -> dict[str, NDArray[Any]]:
         return {
@@ -196,7 +207,7 @@ class VoteCache:
 
     def _join(self) -> Snapshot:
         self.chunks = [self._join_chunks()] if self.chunks else []
-        c = self.chunks[0] if self.chunks else self._encode(np.zeros(0, _DTYPE))
+        c = self.chunks[0] if self.chunks else self._encode(np.zeros(0, ROW))
         votes = VoteColumns(c["a"], c["b"], c["outcome"], c["voter"], c["ip"], c["prompt"])
         return Snapshot(votes, c["categories"], c["id"], c["vision"])
 
@@ -204,27 +215,6 @@ class VoteCache:
 def _tags_version(conn: Connection) -> int:
     value = conn.execute(sa_select(col(Counter.value)).where(col(Counter.name) == "tags")).first()
     return int(value[0]) if value else 0
-
-
-def _columns() -> Any:
-    """Everything ranking reads of a vote but its style, as numbers where it can be (the winner
-    as its code, -1 for a label that is none of the four; the modality as 1 for vision), and
-    the three strings hygiene groups by."""
-    return sa_select(
-        col(Vote.id),
-        col(Vote.model_a_id),
-        col(Vote.model_b_id),
-        case(OUTCOME, value=col(Vote.winner), else_=-1),
-        col(Vote.voter_id),
-        col(Vote.client_ip),
-        col(Vote.prompt_hash),
-        func.coalesce(col(Vote.category_bits), 0),
-        case((col(Vote.modality) == "vision", 1), else_=0),
-    )
-
-
-def _style_query() -> Any:
-    return sa_select(col(Vote.id), *(getattr(Vote, name) for name in STYLE_COLUMNS))
 
 
 def _fetch(conn: Connection, stmt: Any, dtype: np.dtype[Any]) -> NDArray[Any]:
