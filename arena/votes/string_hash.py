@@ -35,11 +35,13 @@ def hash_strings(values: NDArray[Any]) -> NDArray[np.uint64]:
     padded = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8)
     padded[:, :width] = raw.view(np.uint8).reshape(n, width)
     words = padded.view("<u8")
+    # Only a string's own words: its hash must not depend on the longest string beside it.
+    own = (np.strings.str_len(raw) + 7) // 8
     h = np.full(n, _SEED, dtype=np.uint64)
     for j in range(words.shape[1]):
-        h ^= words[:, j]
-        h *= _MUL
-        h ^= h >> np.uint64(29)
+        mixed = (h ^ words[:, j]) * _MUL
+        mixed ^= mixed >> np.uint64(29)
+        h = np.where(own > j, mixed, h)
     # splitmix64's finaliser: every input bit reaches every output bit.
     h ^= h >> np.uint64(30)
     h *= _MIX1
