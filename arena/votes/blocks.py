@@ -119,17 +119,11 @@ class ColdRead:
 def read_cold(conn: Connection, tags: int) -> ColdRead:
     """Every counted anonymous vote: from the blocks that still match, the rest row by row."""
     newest = int(conn.execute(sa_select(func.max(col(Vote.id)))).scalar() or 0)
-    stored = conn.execute(
-        sa_select(
-            col(VoteBlock.block),
-            col(VoteBlock.votes),
-            col(VoteBlock.id_sum),
-            col(VoteBlock.tags_version),
-            col(VoteBlock.data),
-        )
-        .where(col(VoteBlock.size) == BLOCK, col(VoteBlock.layout) == LAYOUT)
-        .order_by(col(VoteBlock.block))
-    ).all()
+    stored = _blobs(
+        conn,
+        "SELECT block, votes, id_sum, tags_version, data FROM voteblock "
+        f"WHERE size = {BLOCK} AND layout = {LAYOUT} ORDER BY block",
+    )
     now = fingerprints(conn, [int(r[0]) for r in stored])
     good = {
         int(k): bytes(data)
@@ -166,6 +160,19 @@ def fingerprints(conn: Connection, blocks: list[int]) -> dict[int, tuple[int, in
         for k in blocks
     )
     return {int(k): (int(n), int(s)) for k, n, s in conn.execute(text(parts))}
+
+
+def _blobs(conn: Connection, sql: str) -> list[Any]:
+    """The rows of a query of vote blocks (no parameters), their packed values as bytes.
+
+    On PostgreSQL by a binary cursor: bytea in the text protocol would travel as hex, twice the
+    bytes, and be decoded again."""
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor(binary=True) as cursor:
+            return list(cursor.execute(sql).fetchall())
+    return list(conn.exec_driver_sql(sql).fetchall())
 
 
 def _true(conn: Connection) -> str:
@@ -256,11 +263,11 @@ def block_style(
 ) -> NDArray[Any]:
     """The style rows (`STYLE`) of every vote: from the blocks a cold read used, when they are
     still the same blocks, and row by row for the rest (every vote there, counted or not)."""
-    found = conn.execute(
-        sa_select(
-            col(VoteBlock.block), col(VoteBlock.votes), col(VoteBlock.id_sum), col(VoteBlock.style)
-        ).where(col(VoteBlock.block).in_(list(used)), col(VoteBlock.size) == BLOCK)
-    ).all()
+    found = _blobs(
+        conn,
+        "SELECT block, votes, id_sum, style FROM voteblock "
+        f"WHERE size = {BLOCK} AND block IN ({', '.join(str(k) for k in used)})",
+    )
     pieces: dict[int, NDArray[Any]] = {}
     for k, votes, id_sum, data in found:
         ids = used[int(k)]
