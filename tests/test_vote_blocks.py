@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from arena.core.settings import Settings
 from arena.store.tables import Vote, VoteBlock
-from arena.votes import blocks
+from arena.votes import block_style, blocks
 from arena.votes.board import compute_payload
 from arena.votes.board_options import LeaderboardOptions, ranking_config
 from arena.votes.cache import VoteCache
@@ -137,6 +137,35 @@ def test_style_features_come_from_the_blocks(
     assert style[has, 0, 0].tolist() == (100.0 + k[has]).tolist()
     assert style[has, 1, 2].tolist() == (0.5 * k[has]).tolist()
     assert np.isnan(style[~has]).all() and np.isnan(style[has, 0, 1]).all()
+
+
+def test_blocks_get_their_style_from_the_first_style_board(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    board(engine)  # a board without style control reads no style: blocks without it
+    with Session(engine) as s:
+        assert {len(x) for x in s.exec(select(VoteBlock.style)).all()} == {0}
+    reads: list[int] = []
+    real = block_style.fetch_records
+
+    def counting(conn: Any, stmt: Any, dtype: Any) -> Any:
+        rows = real(conn, stmt, dtype)
+        reads.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(block_style, "fetch_records", counting)
+    first = board(engine, style_control=True)
+    assert reads == [N]  # every vote's style row by row, once
+    with Session(engine) as s:
+        for votes, style in s.exec(select(VoteBlock.votes, VoteBlock.style)).all():
+            assert len(style) == 8 * 8 * votes
+    reads.clear()
+    assert (
+        board(engine, style_control=True)
+        == first
+        == from_rows(engine, monkeypatch, style_control=True)
+    )
+    assert reads[0] == N - 80  # a new worker: the blocks' style, the tail row by row
 
 
 @pytest.mark.parametrize("change", ["excluded", "included", "deleted", "late", "retagged"])

@@ -119,7 +119,7 @@ class ColdRead:
 def read_cold(conn: Connection, tags: int) -> ColdRead:
     """Every counted anonymous vote: from the blocks that still match, the rest row by row."""
     newest = int(conn.execute(sa_select(func.max(col(Vote.id)))).scalar() or 0)
-    stored = _blobs(
+    stored = blobs(
         conn,
         "SELECT block, votes, id_sum, tags_version, data FROM voteblock "
         f"WHERE size = {BLOCK} AND layout = {LAYOUT} ORDER BY block",
@@ -130,7 +130,7 @@ def read_cold(conn: Connection, tags: int) -> ColdRead:
         for k, votes, id_sum, built_tags, data in stored
         if now.get(int(k), (0, 0)) == (int(votes), int(id_sum)) and int(built_tags) == tags
     }
-    where = _in_holes(sorted(good))
+    where = in_holes(sorted(good))
     query = columns(col(Vote.anony)).where(col(Vote.counted), where).order_by(col(Vote.id))
     counted = fetch_records(conn, query, _COLD)
     anonymous = hashed(counted[counted["anony"]])
@@ -162,7 +162,7 @@ def fingerprints(conn: Connection, blocks: list[int]) -> dict[int, tuple[int, in
     return {int(k): (int(n), int(s)) for k, n, s in conn.execute(text(parts))}
 
 
-def _blobs(conn: Connection, sql: str) -> list[Any]:
+def blobs(conn: Connection, sql: str) -> list[Any]:
     """The rows of a query of vote blocks (no parameters), their packed values as bytes.
 
     On PostgreSQL by a binary cursor: bytea in the text protocol would travel as hex, twice the
@@ -179,7 +179,7 @@ def _true(conn: Connection) -> str:
     return "true" if conn.dialect.name == "postgresql" else "1"
 
 
-def _in_holes(good: list[int]) -> Any:
+def in_holes(good: list[int]) -> Any:
     """A condition on the vote id: outside the ranges of these blocks (sorted)."""
     vote_id = col(Vote.id)
     holes: list[Any] = []
@@ -195,26 +195,21 @@ def _in_holes(good: list[int]) -> Any:
 def write_blocks(engine: Engine, read: ColdRead) -> int:
     """Store the sealed ranges a cold read read row by row as blocks; how many it wrote.
 
-    Best-effort and one short transaction a block: a failure is logged, never raised."""
+    Their style features follow when a board with style control first reads them
+    (`votes/block_style.py`), so that a board without reads no style at all. Best-effort and
+    one short transaction a block: a failure is logged, never raised."""
     written = 0
     if not read.sealed:
         return written
     try:
-        ranges = or_(
-            *(and_(col(Vote.id) > k * BLOCK, col(Vote.id) <= (k + 1) * BLOCK) for k in read.sealed)
-        )
-        with engine.connect() as conn:
-            query = style_query().where(*COUNTED, ranges).order_by(col(Vote.id))
-            style = fetch_records(conn, query, STYLE)
         for k in read.sealed:
             lo, hi = k * BLOCK, (k + 1) * BLOCK
             counted = _within(read.counted, lo, hi)
             rows = _within(read.anonymous, lo, hi)
-            features = _within(style, lo, hi)
-            if not np.array_equal(features["id"], rows["id"]):
-                continue  # a vote changed between the two reads: the next cold read builds it
-            packed = np.stack([features[c] for c in STYLE_COLUMNS], axis=1).astype("<f8")
-            _store(engine, k, counted, rows, packed, read.tags)
+            _store(engine, k, counted, rows, read.tags)
+            # Now a block like those read: its style comes from it, or is added to it.
+            read.used[k] = rows["id"].copy()
+            read.fingerprints[k] = (len(counted), int(counted["id"].sum()))
             written += 1
     except SQLAlchemyError:
         log.warning("vote blocks not stored; the next cold read builds them", exc_info=True)
@@ -233,7 +228,6 @@ def _store(
     k: int,
     counted: NDArray[Any],
     rows: NDArray[Any],
-    style: NDArray[np.float64],
     tags: int,
 ) -> None:
     with begin(engine, durable=False) as conn:
@@ -246,7 +240,7 @@ def _store(
             id_sum=int(counted["id"].sum()),
             tags_version=tags,
             data=rows.astype(ROW, copy=False).tobytes(),
-            style=style.tobytes(),
+            style=b"",  # not yet (votes/block_style.py)
             built_at=utcnow(),
         )
         new = stmt.excluded
@@ -256,30 +250,3 @@ def _store(
                 index_elements=[col(VoteBlock.block)], set_={n: getattr(new, n) for n in names}
             )
         )
-
-
-def block_style(
-    conn: Connection, used: dict[int, NDArray[np.int64]], fingerprints: dict[int, tuple[int, int]]
-) -> NDArray[Any]:
-    """The style rows (`STYLE`) of every vote: from the blocks a cold read used, when they are
-    still the same blocks, and row by row for the rest (every vote there, counted or not)."""
-    found = _blobs(
-        conn,
-        "SELECT block, votes, id_sum, style FROM voteblock "
-        f"WHERE size = {BLOCK} AND block IN ({', '.join(str(k) for k in used)})",
-    )
-    pieces: dict[int, NDArray[Any]] = {}
-    for k, votes, id_sum, data in found:
-        ids = used[int(k)]
-        values = np.frombuffer(bytes(data), dtype="<f8")
-        if fingerprints.get(int(k)) != (int(votes), int(id_sum)) or len(values) != 8 * len(ids):
-            continue  # rebuilt since: its rows may differ from the ids held
-        piece = np.empty(len(ids), dtype=STYLE)
-        piece["id"] = ids
-        for j, c in enumerate(STYLE_COLUMNS):
-            piece[c] = values[j::8]
-        pieces[int(k)] = piece
-    query = style_query().where(_in_holes(sorted(pieces))).order_by(col(Vote.id))
-    rest = fetch_records(conn, query, STYLE)
-    rows = np.concatenate([*pieces.values(), rest])
-    return rows[np.argsort(rows["id"], kind="stable")]

@@ -26,6 +26,7 @@ from sqlmodel import col
 from arena.store.style_columns import STYLE_COLUMNS
 from arena.store.tables import Counter, Vote
 from arena.votes import blocks
+from arena.votes.block_style import read_style
 from arena.votes.blocks import COUNTED, OUTCOME, RAW, ROW, columns, hashed, style_query
 from arena.votes.category_bits import BITS, bit
 from arena.votes.hygiene import NONE, VoteColumns
@@ -72,7 +73,7 @@ class VoteCache:
     _snapshot: Snapshot | None = None
     # Style features by vote id, read only when a board with style control asks (`style`).
     _style_rows: NDArray[Any] = field(default_factory=lambda: np.zeros(0, _STYLE_DTYPE))
-    # The vote blocks the last cold read used, for their style features (`blocks.block_style`).
+    # The vote blocks the last cold read used, for their style features (`read_style`).
     _cold: blocks.ColdRead | None = None
 
     def snapshot(self, engine: Engine) -> Snapshot:
@@ -128,10 +129,7 @@ class VoteCache:
         with self.lock:
             at = _positions(self._style_rows["id"], ids)
             if at is None and not len(self._style_rows) and self._cold and self._cold.used:
-                with engine.connect() as conn:
-                    self._style_rows = blocks.block_style(
-                        conn, self._cold.used, self._cold.fingerprints
-                    )
+                self._style_rows = read_style(engine, self._cold)
                 at = _positions(self._style_rows["id"], ids)
             if at is None:
                 held = self._style_rows["id"]

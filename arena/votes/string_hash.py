@@ -24,7 +24,10 @@ def hash_strings(values: NDArray[Any]) -> NDArray[np.uint64]:
     n = len(values)
     if not n:
         return np.zeros(0, dtype=np.uint64)
-    filled = np.where(values.astype(bool), values, "")  # None and "" alike
+    present = values.astype(bool)  # None and "" alike
+    if not present.any():  # none at all (imported battles carry no IP or prompt hash)
+        return np.zeros(n, dtype=np.uint64)
+    filled = np.where(present, values, "")
     try:
         raw = filled.astype(np.bytes_)  # ASCII, the usual case (hex ids, IP addresses)
     except UnicodeEncodeError:
