@@ -268,3 +268,11 @@ def test_a_failed_write_leaves_the_board_as_the_rows_give_it(
     assert stored(engine) == {}
     assert first == from_rows(engine, monkeypatch)
     assert board(engine) == first
+
+
+def test_fingerprints_of_more_blocks_than_one_compound_statement_holds(engine: Engine) -> None:
+    with engine.connect() as conn:
+        found = blocks.fingerprints(conn, list(range(1200)))  # SQLite: at most 500 per SELECT
+    assert len(found) == 1200
+    assert found[0] == (8, sum(range(1, 9))) and found[11] == (2, 89 + 90)
+    assert found[1199] == (0, 0)

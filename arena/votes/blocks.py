@@ -152,14 +152,16 @@ def fingerprints(conn: Connection, blocks: list[int]) -> dict[int, tuple[int, in
 
     One statement of one range aggregate per block: each is a range scan of the index on
     `counted`, where one GROUP BY over every vote would sort them all."""
-    if not blocks:
-        return {}
-    parts = " UNION ALL ".join(
-        f"SELECT {k}, count(*), coalesce(sum(id), 0) FROM vote WHERE counted = {_true(conn)} "
-        f"AND id > {k * BLOCK} AND id <= {(k + 1) * BLOCK}"
-        for k in blocks
-    )
-    return {int(k): (int(n), int(s)) for k, n, s in conn.execute(text(parts))}
+    out: dict[int, tuple[int, int]] = {}
+    # SQLite allows at most 500 SELECTs in one compound statement (32M votes' worth).
+    for start in range(0, len(blocks), 400):
+        parts = " UNION ALL ".join(
+            f"SELECT {k}, count(*), coalesce(sum(id), 0) FROM vote WHERE counted = {_true(conn)}"
+            f" AND id > {k * BLOCK} AND id <= {(k + 1) * BLOCK}"
+            for k in blocks[start : start + 400]
+        )
+        out.update((int(k), (int(n), int(s))) for k, n, s in conn.execute(text(parts)))
+    return out
 
 
 def blobs(conn: Connection, sql: str) -> list[Any]:
