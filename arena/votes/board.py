@@ -99,14 +99,25 @@ def _load(
     kept = snap.ids[mask][keep]
     battles = Battles.from_arrays(
         [names[int(i)] for i in ids],
-        np.searchsorted(ids, votes.a[keep]),
-        np.searchsorted(ids, votes.b[keep]),
+        _index(ids, votes.a[keep]),
+        _index(ids, votes.b[keep]),
         votes.outcome[keep],
         style=cache.style(engine, kept) if opts.style_control else None,
     )
     if opts.votes != "human":
         battles = with_judges(engine, opts, battles, ids, left_out, judges or JudgeWeights())
     return battles, left_out, kept, snap
+
+
+def _index(ids: NDArray[np.int64], values: NDArray[np.int64]) -> NDArray[np.intp]:
+    """`np.searchsorted(ids, values)` over sorted small ids by a table: a million binary
+    searches are most of 0.1 s of a refit, a table lookup is a few milliseconds."""
+    if not len(ids) or not len(values) or not 0 <= ids[-1] < 10_000_000:
+        return np.searchsorted(ids, values)
+    if int(values.min()) < 0 or int(values.max()) > int(ids[-1]):
+        return np.searchsorted(ids, values)
+    table = np.searchsorted(ids, np.arange(int(ids[-1]) + 1))
+    return table[values]
 
 
 def compute_payload(
