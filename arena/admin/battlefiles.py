@@ -39,17 +39,17 @@ from arena.admin.import_rows import (
     add_record,
     column_defaults,
     fingerprint,
+    record_times,
     time_text,
     turns_of,
 )
 from arena.admin.import_tuning import big_cache, gc_paused, unchecked_references
-from arena.admin.quick_checks import SLOW, quick
-from arena.admin.records import PLACEHOLDER_URL, record_store_problem
+from arena.admin.quick_checks import checked_records
+from arena.admin.records import PLACEHOLDER_URL
 from arena.store.bulk import driver_values, insert_tuples, reserve_ids
 from arena.store.tables import Answer, Battle, Counter, Endpoint, Turn, Vote, utcnow
 from arena.votes.version import VOTES_VERSION
 from ratings.chunks import iter_record_blocks
-from ratings.loader import record_problem
 
 IMPORTED_BASE_URL = PLACEHOLDER_URL
 __all__ = ["ImportReport", "export_battles", "fingerprint", "import_battles"]
@@ -79,37 +79,6 @@ class ImportReport:
             f"{len(self.rejected)} rejected of {self.total} records"
             + (f"; new models: {', '.join(self.new_models)}" if self.new_models else "")
         )
-
-
-def _checked(
-    chunk: list[tuple[int, Any, str | None]],
-    report: ImportReport,
-    names: dict[str, str | None],
-    *,
-    strict: bool,
-    clean: bool,
-) -> list[tuple[dict[str, Any], Any]]:
-    """The usable records of a chunk, each with its style features (SLOW: not worked out); the
-    others go to the report with their line numbers. With `strict`, reading stops at the first
-    bad record. `clean`: msgspec decoded the chunk, so the quick checks may vouch for a record;
-    every record they are not sure of gets the full checks, and their message."""
-    good: list[tuple[dict[str, Any], Any]] = []
-    keep = good.append
-    read = 0
-    for read, (no, obj, error) in enumerate(chunk, 1):  # noqa: B007 (read counts the records)
-        style = quick(obj, names) if clean else SLOW
-        if style is not SLOW:
-            keep((obj, style))
-            continue
-        problem = error or record_problem(obj) or record_store_problem(obj, names)
-        if problem:
-            report.rejected.append((no, problem))
-            if strict:
-                break
-        else:
-            keep((obj, SLOW))
-    report.total += read
-    return good
 
 
 def import_battles(
@@ -150,7 +119,10 @@ def import_battles(
                     rebuild = drop_secondary(conn) if worth_rebuilding(conn, estimate) else []
                     if conn.dialect.name == "postgresql" and large_import(conn, estimate):
                         references = drop_foreign_keys(conn)
-                records = _checked(chunk, report, names, strict=strict, clean=clean)
+                records, checked = checked_records(
+                    chunk, report.rejected, names, strict=strict, clean=clean
+                )
+                report.total += checked
                 if strict and report.rejected:
                     raise _Rejected
                 if writing is not None:
@@ -207,9 +179,10 @@ def _prepare(
         known.add(key)
         fresh.append((record, key))
     rows = Rows(seen_prompts=prompts)
-    stamp = time_text(now)
-    for ((obj, style), key), battle_id in zip(fresh, battle_ids.take(len(fresh)), strict=True):
-        add_record(rows, obj, key, ids, stamp, battle_id, style)
+    times = record_times([obj for (obj, _), _ in fresh], time_text(now))
+    new_ids = battle_ids.take(len(fresh))
+    for ((obj, style), key), when, battle_id in zip(fresh, times, new_ids, strict=True):
+        add_record(rows, obj, key, ids, when, battle_id, style)
     report.imported += len(fresh)
     return rows
 
