@@ -155,3 +155,49 @@ def test_a_large_import_leaves_the_foreign_keys_on(
         conn.exec_driver_sql(
             "UPDATE vote SET battle_id = 'missing' WHERE id = (SELECT min(id) FROM vote)"
         )
+
+
+def test_columns_of_one_value_are_stored_as_if_bound(engine: Any) -> None:
+    """SQLite's insert writes a column that holds one value in every row into the statement
+    (`bulk._sqlite_parameters`): what is stored is what binding it stores."""
+    from sqlalchemy import Column, Float, Integer, MetaData, String, Table
+
+    from arena.store.bulk import insert_tuples
+
+    table = Table(
+        "bulk_probe",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("word", String(20)),
+        Column("n", Integer),
+        Column("x", Float),
+        Column("note", String(20)),
+    )
+    rows: list[tuple[Any, ...]] = [
+        (1, "it's", 1, 1.0, None),
+        (2, "it's", True, 1, None),
+        (3, "it's", 1, 1.0, None),
+    ]
+    names = ("id", "word", "n", "x", "note")
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's COPY sends every value")
+    with engine.begin() as conn:
+        table.create(conn)
+        try:
+            insert_tuples(conn, table, names, rows)
+            insert_tuples(conn, table, names, [(k, "é\x00", 2, 2.5, "a") for k in (4, 5)])
+            insert_tuples(conn, table, ("id",), [(6,), (7,)])
+            stored = conn.exec_driver_sql(
+                "SELECT id, word, n, typeof(n), x, typeof(x), note FROM bulk_probe ORDER BY id"
+            ).all()
+        finally:
+            table.drop(conn)
+    assert [tuple(r) for r in stored] == [
+        (1, "it's", 1, "integer", 1.0, "real", None),
+        (2, "it's", 1, "integer", 1.0, "real", None),
+        (3, "it's", 1, "integer", 1.0, "real", None),
+        (4, "é\x00", 2, "integer", 2.5, "real", "a"),
+        (5, "é\x00", 2, "integer", 2.5, "real", "a"),
+        (6, None, None, "null", None, "null", None),
+        (7, None, None, "null", None, "null", None),
+    ]
