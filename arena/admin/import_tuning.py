@@ -1,7 +1,8 @@
-"""What a large import changes about its own process and connection while it runs, and puts back.
+"""What an import changes about its own process and connection while it runs, and puts back.
 
-Both are about the same thing: a million records are tens of millions of small Python objects and
-a few hundred MB of index pages, and the defaults are tuned for neither.
+All about the same thing: a million records are tens of millions of small Python objects, a few
+hundred MB of index pages and millions of look-ups of references the import made itself, and
+the defaults are tuned for none of them.
 """
 
 from __future__ import annotations
