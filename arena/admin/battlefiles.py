@@ -12,8 +12,7 @@ not know are added as retired endpoints: they rank, and are never drawn.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -22,12 +21,15 @@ from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlmodel import Session, col
 
 from arena.admin.battle_images import store_record_images
+from arena.admin.import_foreign_keys import drop_foreign_keys, restore_foreign_keys
 from arena.admin.import_indexes import (
     drop_secondary,
     estimated_records,
+    large_import,
     recreate,
     worth_rebuilding,
 )
+from arena.admin.import_keys import BattleIds, existing
 from arena.admin.import_rows import (
     ANSWER_COLUMNS,
     BATTLE_COLUMNS,
@@ -37,26 +39,23 @@ from arena.admin.import_rows import (
     add_record,
     column_defaults,
     fingerprint,
+    record_times,
     time_text,
     turns_of,
 )
-from arena.admin.import_tuning import big_cache, gc_paused
-from arena.admin.quick_checks import SLOW, quick
-from arena.admin.records import PLACEHOLDER_URL, record_store_problem
+from arena.admin.import_tuning import big_cache, gc_paused, unchecked_references
+from arena.admin.quick_checks import checked_records
+from arena.admin.records import PLACEHOLDER_URL
 from arena.store.bulk import driver_values, insert_tuples, reserve_ids
 from arena.store.tables import Answer, Battle, Counter, Endpoint, Turn, Vote, utcnow
 from arena.votes.version import VOTES_VERSION
 from ratings.chunks import iter_record_blocks
-from ratings.loader import record_problem
 
 IMPORTED_BASE_URL = PLACEHOLDER_URL
 __all__ = ["ImportReport", "export_battles", "fingerprint", "import_battles"]
 #: Rows of one kind per INSERT statement sent to the driver (executemany batches them further).
 _INSERT_BATCH = 5_000
-#: Keys per duplicate look-up (well under SQLite's 32,766 bound parameters).
-_LOOKUP_BATCH = 5_000
 Progress = Callable[[int], None]
-_HEX = re.compile(r"[0-9a-f]{24}")
 
 
 class _Rejected(Exception):
@@ -82,37 +81,6 @@ class ImportReport:
         )
 
 
-def _checked(
-    chunk: list[tuple[int, Any, str | None]],
-    report: ImportReport,
-    names: dict[str, str | None],
-    *,
-    strict: bool,
-    clean: bool,
-) -> list[tuple[dict[str, Any], Any]]:
-    """The usable records of a chunk, each with its style features (SLOW: not worked out); the
-    others go to the report with their line numbers. With `strict`, reading stops at the first
-    bad record. `clean`: msgspec decoded the chunk, so the quick checks may vouch for a record;
-    every record they are not sure of gets the full checks, and their message."""
-    good: list[tuple[dict[str, Any], Any]] = []
-    keep = good.append
-    read = 0
-    for read, (no, obj, error) in enumerate(chunk, 1):  # noqa: B007 (read counts the records)
-        style = quick(obj, names) if clean else SLOW
-        if style is not SLOW:
-            keep((obj, style))
-            continue
-        problem = error or record_problem(obj) or record_store_problem(obj, names)
-        if problem:
-            report.rejected.append((no, problem))
-            if strict:
-                break
-        else:
-            keep((obj, SLOW))
-    report.total += read
-    return good
-
-
 def import_battles(
     engine: Engine,
     path: str | os.PathLike[str],
@@ -124,31 +92,42 @@ def import_battles(
     `progress` is called with the characters read so far, chunk by chunk."""
     report = ImportReport()
     names: dict[str, str | None] = {}
-    # One batch is written (by a thread, on this transaction's connection) while the next is
-    # read and checked, which touches no database; the thread is done before the connection is
-    # used again, and before the transaction ends, however it ends (the pool's exit waits).
+    # PostgreSQL: one batch is written (by a thread, on this transaction's connection) while the
+    # next is read and checked, which touches no database; the thread is done before the
+    # connection is used again, and before the transaction ends, however it ends (the pool's
+    # exit waits). SQLite writes in the caller's thread: its driver holds the GIL for most of
+    # an insert, so a thread only took turns with the reading, and slowed both.
     try:
         with (
             gc_paused(),
-            engine.begin() as conn,
+            engine.connect() as conn,
+            unchecked_references(conn),
+            conn.begin(),
             big_cache(conn),
-            ThreadPoolExecutor(1, thread_name_prefix="import") as writer,
+            _writer(conn) as writer,
         ):
             ids = _endpoint_ids(conn)
             prompts: dict[tuple[str, ...], Any] = {}
+            battle_ids = BattleIds()
             read = 0
             writing: Future[None] | None = None
             rebuild: list[str] | None = None  # the dropped indexes' SQL (a large SQLite import)
+            references: list[tuple[str, str, str]] = []  # (a large PostgreSQL import)
             for chunk, size, clean in iter_record_blocks(path):
                 if rebuild is None:
                     estimate = estimated_records(os.path.getsize(path), size, len(chunk))
                     rebuild = drop_secondary(conn) if worth_rebuilding(conn, estimate) else []
-                records = _checked(chunk, report, names, strict=strict, clean=clean)
+                    if conn.dialect.name == "postgresql" and large_import(conn, estimate):
+                        references = drop_foreign_keys(conn)
+                records, checked = checked_records(
+                    chunk, report.rejected, names, strict=strict, clean=clean
+                )
+                report.total += checked
                 if strict and report.rejected:
                     raise _Rejected
                 if writing is not None:
                     writing.result()
-                rows = _prepare(conn, records, ids, report, prompts)
+                rows = _prepare(conn, records, ids, report, prompts, battle_ids)
                 writing = writer.submit(_write, conn, rows)
                 read += size
                 if progress is not None:
@@ -156,6 +135,7 @@ def import_battles(
             if writing is not None:
                 writing.result()
             recreate(conn, rebuild or [])
+            restore_foreign_keys(conn, references)
             if report.imported:
                 conn.execute(
                     update(Counter)
@@ -179,6 +159,7 @@ def _prepare(
     ids: dict[str, int],
     report: ImportReport,
     prompts: dict[tuple[str, ...], Any],
+    battle_ids: BattleIds,
 ) -> Rows:
     """The rows of a batch's new records (new models become endpoints here)."""
     now = utcnow()
@@ -189,7 +170,7 @@ def _prepare(
                 report.new_models.append(name)
     keys = [fingerprint(o) for o, _ in records]
     # The battles of the earlier batches are in the database already (this transaction's).
-    known = _existing(conn, keys)
+    known = existing(conn, keys)
     fresh = []
     for record, key in zip(records, keys, strict=True):
         if key in known:
@@ -197,16 +178,35 @@ def _prepare(
             continue
         known.add(key)
         fresh.append((record, key))
-    # Random battle ids as before, handed out in sorted order: the rows then go into the
-    # battle and vote indexes on the id in order, a page at a time.
-    blob = os.urandom(12 * len(fresh)).hex()
-    battle_ids = sorted(blob[i : i + 24] for i in range(0, len(blob), 24))
     rows = Rows(seen_prompts=prompts)
-    stamp = time_text(now)
-    for ((obj, style), key), battle_id in zip(fresh, battle_ids, strict=True):
-        add_record(rows, obj, key, ids, stamp, battle_id, style)
+    times = record_times([obj for (obj, _), _ in fresh], time_text(now))
+    new_ids = battle_ids.take(len(fresh))
+    for ((obj, style), key), when, battle_id in zip(fresh, times, new_ids, strict=True):
+        add_record(rows, obj, key, ids, when, battle_id, style)
     report.imported += len(fresh)
     return rows
+
+
+class _Inline:
+    """An executor that runs what it is given at once, in the caller's thread."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def submit(self, fn: Callable[[Connection, Rows], None], *args: Any) -> Future[None]:
+        done: Future[None] = Future()
+        fn(*args)
+        done.set_result(None)
+        return done
+
+
+def _writer(conn: Connection) -> ThreadPoolExecutor | _Inline:
+    if conn.dialect.name == "sqlite":
+        return _Inline()
+    return ThreadPoolExecutor(1, thread_name_prefix="import")
 
 
 def _write(conn: Connection, rows: Rows) -> None:
@@ -263,31 +263,6 @@ def _new_endpoint(conn: Connection, name: str, now: Any) -> int:
     new_id = conn.execute(insert(Endpoint).values(values).returning(col(Endpoint.id))).scalar_one()
     assert new_id is not None
     return int(new_id)
-
-
-def _present(conn: Connection, column: str, keys: list[str]) -> list[str]:
-    # Driver SQL: compiling an IN of 5,000 bound parameters cost more than running it.
-    params: tuple[Any, ...]
-    if conn.dialect.name == "sqlite":
-        marks = ", ".join("?" * len(keys))
-        sql, params = f"SELECT {column} FROM battle WHERE {column} IN ({marks})", tuple(keys)
-    else:
-        sql, params = f"SELECT {column} FROM battle WHERE {column} = ANY(%s)", (keys,)
-    return [k for (k,) in conn.exec_driver_sql(sql, params) if k]
-
-
-def _existing(conn: Connection, keys: Iterable[str]) -> set[str]:
-    """The keys that are already battles here: imported ones (by their question_id) and the
-    arena's own, which an export writes with their battle id as `question_id`."""
-    found: set[str] = set()
-    batch = list(keys)
-    for i in range(0, len(batch), _LOOKUP_BATCH):
-        chunk = batch[i : i + _LOOKUP_BATCH]
-        found.update(_present(conn, "external_id", chunk))
-        # Only a key shaped like the arena's own battle ids (24 hex digits) can be one.
-        if own := [k for k in chunk if len(k) == 24 and _HEX.fullmatch(k)]:
-            found.update(_present(conn, "id", own))
-    return found
 
 
 def export_battles(engine: Engine, out: TextIO, *, secret: str, images: bool = False) -> int:

@@ -9,7 +9,8 @@ SQLite DDL is transactional: an import that fails or is rejected rolls the drop 
 rows, and readers (WAL) see the old snapshot, indexes and all, until the commit. The unique
 indexes stay: they are constraints, and the duplicate look-ups use the external id's.
 
-Nothing on PostgreSQL (its DDL would lock the tables for readers for the whole import).
+Nothing on PostgreSQL, which keeps its indexes: what costs it most is the foreign keys'
+checks (`import_foreign_keys`).
 """
 
 from __future__ import annotations
@@ -29,12 +30,18 @@ def estimated_records(file_size: int, chars_read: int, records_read: int) -> int
     return int(file_size * records_read / chars_read)
 
 
-def worth_rebuilding(conn: Connection, estimate: int) -> bool:
-    """Whether an import of about `estimate` records should build the indexes at its end."""
-    if conn.dialect.name != "sqlite" or estimate < MIN_RECORDS:
+def large_import(conn: Connection, estimate: int) -> bool:
+    """Whether an import of about `estimate` records is large: it brings at least as many votes
+    as there are, and checking its rows at its end is cheaper than row by row."""
+    if estimate < MIN_RECORDS:
         return False
     existing = int(conn.exec_driver_sql("SELECT count(*) FROM vote").scalar_one())
     return estimate >= existing
+
+
+def worth_rebuilding(conn: Connection, estimate: int) -> bool:
+    """Whether an import of about `estimate` records should build the indexes at its end."""
+    return conn.dialect.name == "sqlite" and large_import(conn, estimate)
 
 
 def drop_secondary(conn: Connection) -> list[str]:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+import numpy as np
 
 from arena.admin.battle_images import record_modality
 from arena.admin.quick_checks import SLOW
@@ -133,6 +134,20 @@ def _when(obj: dict[str, Any], now: str) -> str:
     return now
 
 
+def record_times(objs: list[dict[str, Any]], now: str) -> list[str]:
+    """`_when` of each checked record (its tstamp, a number from 0 to `records.MAX_TSTAMP`, or
+    none), a column at a time: the same split into seconds and microseconds, rounded half to
+    even, as `datetime.fromtimestamp`."""
+    stamps = [o.get("tstamp") for o in objs]
+    numbers = [t.__class__ is float or t.__class__ is int for t in stamps]
+    if not all(numbers):
+        return [_when(o, now) for o in objs]
+    seconds, us = np.modf(np.array(stamps, dtype=np.float64))[::-1]
+    micros = np.rint(us * 1e6).astype(np.int64) + seconds.astype(np.int64) * 1_000_000
+    text = np.datetime_as_string(micros.astype("datetime64[us]"), unit="us").tolist()
+    return [t.replace("T", " ") for t in text]
+
+
 #: How many prompts' tags an import keeps (then it starts again): some MB of prompts at most.
 _SEEN_PROMPTS = 50_000
 
@@ -152,13 +167,13 @@ def add_record(
     obj: dict[str, Any],
     key: str,
     ids: dict[str, int],
-    now: str,
+    when: str,
     battle_id: str,
     style: Any = SLOW,
 ) -> None:
-    """Append the rows of one checked record (`ids`: model name to endpoint id; `now`: the time
-    of a record without one, as `time_text`; `style`: its 8 style features, None, or SLOW when
-    not worked out yet)."""
+    """Append the rows of one checked record (`ids`: model name to endpoint id; `when`: its
+    time, from `record_times`; `style`: its 8 style features, None, or SLOW when not worked
+    out yet)."""
     get = obj.get
     if get("conversation_a") is None and get("conversation_b") is None:
         prompts: list[str] = []
@@ -167,7 +182,6 @@ def add_record(
     else:
         prompts, answers_a, answers_b = turns_of(obj)
     a, b = ids[obj["model_a"]], ids[obj["model_b"]]
-    when = _when(obj, now)
     judge = str(get("judge") or "import")[:64]
     anony = 0 if get("anony") is False else 1
     modality = "text" if get("modality") is None and "images" not in obj else record_modality(obj)

@@ -1,7 +1,8 @@
-"""What a large import changes about its own process and connection while it runs, and puts back.
+"""What an import changes about its own process and connection while it runs, and puts back.
 
-Both are about the same thing: a million records are tens of millions of small Python objects and
-a few hundred MB of index pages, and the defaults are tuned for neither.
+All about the same thing: a million records are tens of millions of small Python objects, a few
+hundred MB of index pages and millions of look-ups of references the import made itself, and
+the defaults are tuned for none of them.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -46,3 +48,27 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
+
+
+@contextlib.contextmanager
+def unchecked_references(conn: Connection) -> Iterator[None]:
+    """SQLite: no foreign key checks on this connection while it imports, a few index look-ups
+    per row for references the import makes itself (endpoints read or made in its transaction,
+    battles it writes); on again once it is over. Entered before the transaction begins (SQLite
+    ignores the pragma inside one), left after it ends. Nothing on PostgreSQL."""
+    dbapi: Any = conn.connection.dbapi_connection
+    if conn.dialect.name != "sqlite" or dbapi is None:
+        yield
+        return
+    was = dbapi.execute("PRAGMA foreign_keys").fetchone()[0]
+    dbapi.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        try:
+            if was:
+                dbapi.execute("PRAGMA foreign_keys = ON")
+        except Exception:
+            # Never back to the pool without its checks.
+            conn.invalidate()
+            raise
