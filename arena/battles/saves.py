@@ -9,7 +9,7 @@ from sqlalchemy import BindParameter, Engine, bindparam, or_, update
 from sqlmodel import col, select
 
 from arena.store import breaker
-from arena.store.engine import begin
+from arena.store.engine import begin, retrying
 from arena.store.spend import Usage, record_spend
 from arena.store.tables import Answer, Battle, Turn, utcnow
 from arena.upstream.client import CallParams, Message
@@ -166,7 +166,14 @@ def save_progress(engine: Engine, turns: Mapping[int, Iterable[SideState]]) -> s
 def save_end(
     engine: Engine, battle_id: str, turn_id: int, sides: dict[str, SideState], final: str
 ) -> None:
-    """The end of a turn, durably: both answers, the turn, the battle, and the breaker."""
+    """The end of a turn, durably: both answers, the turn, the battle, and the breaker; run
+    again when PostgreSQL aborts it to break a deadlock (`store.engine.retrying`)."""
+    retrying(_save_end, engine, battle_id, turn_id, sides, final)
+
+
+def _save_end(
+    engine: Engine, battle_id: str, turn_id: int, sides: dict[str, SideState], final: str
+) -> None:
     now = utcnow()
     with begin(engine) as conn:
         conn.execute(SAVE_ANSWER, [st.row() for st in sides.values()])

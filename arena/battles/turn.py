@@ -25,7 +25,7 @@ from arena.battles.store import (
 )
 from arena.core import metrics
 from arena.store import breaker
-from arena.store.engine import in_thread, retrying
+from arena.store.engine import in_thread
 from arena.upstream.client import Delta
 from arena.upstream.failures import UpstreamError, voter_message
 from arena.upstream.stream import stream_answer
@@ -173,13 +173,7 @@ class TurnRun:
             try:
                 if await asyncio.shield(self._stored()):
                     await in_thread(
-                        retrying,
-                        save_end,
-                        self.ctx.engine,
-                        self.battle_id,
-                        self.turn_id,
-                        self.sides,
-                        status,
+                        save_end, self.ctx.engine, self.battle_id, self.turn_id, self.sides, status
                     )
             except Exception:
                 log.exception("battle %s: saving the end of its turn failed", self.battle_id)
