@@ -157,12 +157,16 @@ def test_a_large_import_leaves_the_foreign_keys_on(
         )
 
 
-def test_columns_of_one_value_are_stored_as_if_bound(engine: Any) -> None:
+def test_columns_of_one_value_are_stored_as_if_bound(tmp_path: Path) -> None:
     """SQLite's insert writes a column that holds one value in every row into the statement
-    (`bulk._sqlite_parameters`): what is stored is what binding it stores."""
+    (`bulk._sqlite_parameters`): what is stored is what binding it stores. (PostgreSQL's COPY
+    sends every value, so this is SQLite's alone.)"""
     from sqlalchemy import Column, Float, Integer, MetaData, String, Table
 
     from arena.store.bulk import insert_tuples
+    from arena.store.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
 
     table = Table(
         "bulk_probe",
@@ -179,8 +183,6 @@ def test_columns_of_one_value_are_stored_as_if_bound(engine: Any) -> None:
         (3, "it's", 1, 1.0, None),
     ]
     names = ("id", "word", "n", "x", "note")
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL's COPY sends every value")
     with engine.begin() as conn:
         table.create(conn)
         try:
@@ -192,6 +194,7 @@ def test_columns_of_one_value_are_stored_as_if_bound(engine: Any) -> None:
             ).all()
         finally:
             table.drop(conn)
+    engine.dispose()
     assert [tuple(r) for r in stored] == [
         (1, "it's", 1, "integer", 1.0, "real", None),
         (2, "it's", 1, "integer", 1.0, "real", None),

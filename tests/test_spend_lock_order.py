@@ -9,6 +9,8 @@ deadlock: that turn's end was lost, the voter was told it was ready and then cou
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, update
@@ -17,6 +19,7 @@ from sqlmodel import Session, col, select
 from arena.store.engine import begin, retrying
 from arena.store.spend import Usage, record_spend
 from arena.store.tables import Endpoint, Spend
+from tests.conftest import database_for, migrated_engine
 
 ROUNDS = 150
 
@@ -53,10 +56,17 @@ def test_concurrent_turn_ends_in_opposite_orders_all_count(engine: Engine) -> No
     assert tokens == 5 * 2 * 4 * ROUNDS
 
 
-def test_a_transaction_aborted_as_a_deadlock_runs_again(engine: Engine) -> None:
+@pytest.fixture
+def pg_engine(tmp_path: Path) -> Iterator[Engine]:
+    """PostgreSQL alone: SQLite has one writer at a time, so it cannot deadlock."""
+    for url in database_for("postgresql", tmp_path):
+        with migrated_engine(url) as eng:
+            yield eng
+
+
+def test_a_transaction_aborted_as_a_deadlock_runs_again(pg_engine: Engine) -> None:
     """`retrying` gives a transaction PostgreSQL killed to break a deadlock another try."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time: it cannot deadlock")
+    engine = pg_engine
     with Session(engine) as s:
         first, second = sorted(e.id for e in s.exec(select(Endpoint)).all() if e.id is not None)[:2]
     both_locked_one = threading.Barrier(2)
