@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from arena.battles.store import seat_replacement
+from arena.battles.seats import seat_replacement
 from arena.store.tables import Battle, Endpoint, Vote
 from arena.votes.board import compute_payload
 from arena.votes.board_options import LeaderboardOptions, RankingConfig

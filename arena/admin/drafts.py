@@ -21,7 +21,8 @@ from sqlmodel import Session, select
 from arena.admin import crud, parsing
 from arena.admin.testing import KeyInfo, ProbeResult, probe_endpoint
 from arena.core.rules import EndpointRules, Timeouts
-from arena.store.endpoint_models import EndpointCreate, host_address, link_local, origin
+from arena.store.endpoint_models import EndpointCreate
+from arena.store.endpoint_urls import host_address, link_local, origin
 from arena.store.tables import Endpoint
 from arena.upstream.client import CallParams
 

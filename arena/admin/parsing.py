@@ -11,7 +11,8 @@ from arena.admin import AdminError
 from arena.admin.describe import EDITABLE
 from arena.admin.presets import apply_preset
 from arena.core.rules import EndpointRules
-from arena.store.endpoint_models import EndpointCreate, EndpointUpdate, origin, rules_context
+from arena.store.endpoint_models import EndpointCreate, EndpointUpdate, rules_context
+from arena.store.endpoint_urls import origin
 from arena.store.tables import Endpoint
 
 

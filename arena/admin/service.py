@@ -22,7 +22,8 @@ from arena.admin.testing import KeyInfo, ProbeResult, probe_params
 from arena.core.rules import EndpointRules, SamplingRules, Timeouts
 from arena.matchmaking.pairing import matchmaking_inputs
 from arena.matchmaking.policy import NotEnoughModels, draw_probabilities
-from arena.store.endpoint_models import EndpointPublic, Removal, origin
+from arena.store.endpoint_models import EndpointPublic, Removal
+from arena.store.endpoint_urls import origin
 from arena.store.engine import session_scope
 from arena.store.keys import KeyCipher
 from arena.store.tables import Endpoint

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
+
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from arena.battles.context import RunContext
 from arena.battles.saves import SideState
-from arena.battles.store import seat_replacement
+from arena.matchmaking.policy import draw_replacement
 from arena.store.endpoints import drawable_endpoints
 from arena.store.engine import session_scope
 from arena.store.tables import Answer, Battle, Endpoint
@@ -44,3 +47,31 @@ def replace_seat(ctx: RunContext, battle_id: str, side: str, st: SideState) -> b
             update(Answer).where(col(Answer.id) == st.answer_id).values(endpoint_id=new_id)
         )
     return True
+
+
+def seat_replacement(
+    session: Session,
+    battle_id: str,
+    side: str,
+    candidates: Sequence[tuple[int, float]],
+    exclude: set[int],
+    rng: random.Random,
+) -> int | None:
+    """Seat another model on one side of a battle; returns its id, or None when none can sit.
+
+    Both sides of a battle can fail at once and look for a replacement at the same moment, each
+    from its own read of the battle row. The seat is taken by a conditional UPDATE that requires
+    the other seat to hold a different model, so the two can never end up with the same one.
+    """
+    own, other = (Battle.model_a_id, Battle.model_b_id)[:: 1 if side == "a" else -1]
+    exclude = set(exclude)
+    while (new_id := draw_replacement(candidates, exclude, rng)) is not None:
+        seated = session.execute(
+            update(Battle)
+            .where(col(Battle.id) == battle_id, col(other) != new_id)
+            .values({own: new_id})
+        )
+        if seated.rowcount:  # type: ignore[attr-defined]
+            return new_id
+        exclude.add(new_id)  # the other side took it meanwhile
+    return None

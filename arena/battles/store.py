@@ -22,7 +22,7 @@ from arena.core.errors import BattleError as BattleError
 from arena.core.rules import Limits, SamplingRules
 from arena.images.clean import CleanImage
 from arena.matchmaking.pairing import PairingCache, matchmaking_inputs
-from arena.matchmaking.policy import NotEnoughModels, draw_battle_pair, draw_replacement
+from arena.matchmaking.policy import NotEnoughModels, draw_battle_pair
 from arena.store.endpoints import drawable_endpoints
 from arena.store.engine import session_scope
 from arena.store.images import save_images
@@ -294,31 +294,3 @@ def expire_orphans(engine: Engine, *, turn_id: int, stale_after: timedelta) -> b
             update(Battle).where(col(Battle.id) == turn.battle_id).values(status="failed")
         )
         return True
-
-
-def seat_replacement(
-    session: Session,
-    battle_id: str,
-    side: str,
-    candidates: Sequence[tuple[int, float]],
-    exclude: set[int],
-    rng: random.Random,
-) -> int | None:
-    """Seat another model on one side of a battle; returns its id, or None when none can sit.
-
-    Both sides of a battle can fail at once and look for a replacement at the same moment, each
-    from its own read of the battle row. The seat is taken by a conditional UPDATE that requires
-    the other seat to hold a different model, so the two can never end up with the same one.
-    """
-    own, other = (Battle.model_a_id, Battle.model_b_id)[:: 1 if side == "a" else -1]
-    exclude = set(exclude)
-    while (new_id := draw_replacement(candidates, exclude, rng)) is not None:
-        seated = session.execute(
-            update(Battle)
-            .where(col(Battle.id) == battle_id, col(other) != new_id)
-            .values({own: new_id})
-        )
-        if seated.rowcount:  # type: ignore[attr-defined]
-            return new_id
-        exclude.add(new_id)  # the other side took it meanwhile
-    return None

@@ -20,6 +20,7 @@ from arena.battles.events import (
 )
 from arena.battles.saves import SideState, fill_usage, save_end
 from arena.battles.seats import replace_seat
+from arena.battles.side_report import measure_side, upstream_failure
 from arena.battles.store import (
     SIDES,
 )
@@ -27,7 +28,7 @@ from arena.core import metrics
 from arena.store import breaker
 from arena.store.engine import in_thread
 from arena.upstream.client import Delta
-from arena.upstream.failures import UpstreamError, voter_message
+from arena.upstream.failures import voter_message
 from arena.upstream.stream import stream_answer
 
 log = logging.getLogger(__name__)
@@ -244,7 +245,7 @@ class TurnRun:
                     st.completed = True  # the final save resets the model's failure count
                     return
                 except Exception as exc:  # whatever went wrong, the side ends
-                    err = self._failure(side, exc)
+                    err = upstream_failure(self.battle_id, side, st.endpoint_id, exc)
                     metrics.FAILURES.labels(st.params.name, err.kind).inc()
                     if not await self._stored():  # abandoned: nothing to record
                         st.status = "failed"
@@ -285,7 +286,7 @@ class TurnRun:
             if st.content or st.reasoning:
                 fill_usage(st)  # a stopped or cut answer was paid for too
             st.announced = True
-            self._measure(st)
+            measure_side(st, first_turn=self.index == 0)
             self.publish(
                 SideDone(
                     side,
@@ -296,35 +297,3 @@ class TurnRun:
                     st.finish_reason == "stopped",
                 )
             )
-
-    def _measure(self, st: SideState) -> None:
-        """The side's answer in the metrics: its battle (first turns), its speed when complete."""
-        if self.index == 0:
-            metrics.BATTLES.labels(st.params.name).inc()
-        if st.completed:
-            metrics.answer_finished(
-                st.params.name,
-                ttft_ms=st.ttft_ms,
-                total_ms=st.total_ms,
-                tokens=st.completion_tokens,
-            )
-
-    def _failure(self, side: str, exc: Exception) -> UpstreamError:
-        """The failure of one side's upstream call, logged once for the admin."""
-        st = self.sides[side]
-        if isinstance(exc, UpstreamError):
-            log.warning(
-                "battle %s side %s: endpoint %s failed: %s: %.300s",
-                self.battle_id,
-                side,
-                st.endpoint_id,
-                exc.kind,
-                exc.detail,
-            )
-            return exc
-        # Not a failure the upstream code knows: a bug, so with its traceback; the side still
-        # ends as failed rather than streaming for ever.
-        log.exception(
-            "battle %s side %s: endpoint %s: unexpected error", self.battle_id, side, st.endpoint_id
-        )
-        return UpstreamError("protocol", f"unexpected {exc!r:.300}")

@@ -19,13 +19,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from arena.core.rules import EndpointRules
-from arena.store.endpoint_models import (
-    EndpointCreate,
-    EndpointUpdate,
-    check_base_url,
-    reserved_env,
-    rules_context,
-)
+from arena.store.endpoint_models import EndpointCreate, EndpointUpdate, rules_context
+from arena.store.endpoint_urls import check_base_url, reserved_env
 from arena.store.engine import session_scope
 from arena.store.spend import within_budget
 from arena.store.tables import Endpoint, utcnow
