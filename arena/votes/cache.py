@@ -27,17 +27,13 @@ from arena.store.style_columns import STYLE_COLUMNS
 from arena.store.tables import Counter, Vote
 from arena.votes import blocks
 from arena.votes.block_style import read_style
-from arena.votes.blocks import COUNTED, OUTCOME, RAW, ROW, columns, hashed, style_query
+from arena.votes.blocks import COUNTED, RAW, ROW, STYLE, columns, hashed, style_query
 from arena.votes.category_bits import BITS, bit
 from arena.votes.hygiene import NONE, VoteColumns
 from arena.votes.records import fetch_records
 from arena.votes.speed import AnswerCache
 
-__all__ = ["CATEGORY_BIT", "COUNTED", "OUTCOME", "Snapshot", "VoteCache"]
 CATEGORY_BIT = {c: bit(c) for c in BITS}
-_DTYPE = RAW  # `columns()` as one numpy record per vote (strings as Python objects)
-#: `style_query()`: NULL features come out as NaN (a vote without style features).
-_STYLE_DTYPE = blocks.STYLE
 _NO_CODES: tuple[NDArray[np.uint64], NDArray[np.int64]] = (
     np.zeros(0, dtype=np.uint64),
     np.zeros(0, dtype=np.int64),
@@ -72,7 +68,7 @@ class VoteCache:
     answers: AnswerCache = field(default_factory=AnswerCache)
     _snapshot: Snapshot | None = None
     # Style features by vote id, read only when a board with style control asks (`style`).
-    _style_rows: NDArray[Any] = field(default_factory=lambda: np.zeros(0, _STYLE_DTYPE))
+    _style_rows: NDArray[Any] = field(default_factory=lambda: np.zeros(0, STYLE))
     # The vote blocks the last cold read used, for their style features (`read_style`).
     _cold: blocks.ColdRead | None = None
 
@@ -92,7 +88,7 @@ class VoteCache:
                     ).one()
                     total, id_sum = int(counts[0]), int(counts[1])
                     newer = columns().where(*COUNTED, col(Vote.id) > self.max_id)
-                    rows = hashed(_fetch(conn, newer.order_by(col(Vote.id)), _DTYPE))
+                    rows = hashed(_fetch(conn, newer.order_by(col(Vote.id)), RAW))
                     held = sum(len(c["id"]) for c in self.chunks)
                     new_sum = int(rows["id"].sum())
                     if held + len(rows) != total or self.id_sum + new_sum != id_sum:
@@ -136,7 +132,7 @@ class VoteCache:
                 for after in (int(held[-1]), 0) if len(held) else (0,):
                     query = style_query().where(col(Vote.id) > after).order_by(col(Vote.id))
                     with engine.connect() as conn:
-                        rows = _fetch(conn, query, _STYLE_DTYPE)
+                        rows = _fetch(conn, query, STYLE)
                     self._style_rows = np.concatenate([self._style_rows, rows]) if after else rows
                     at = _positions(self._style_rows["id"], ids)
                     if at is not None:
