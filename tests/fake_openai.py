@@ -214,6 +214,8 @@ class RequestRecord:
     outcome: str = "pending"
     """pending | completed | error | disconnected | cut | stalled | shutdown"""
     chunks_sent: int = 0
+    # set when this stream stops counting in FakeOpenAI.active_streams (see _finish_stream)
+    released: bool = False
 
     @property
     def authorization(self) -> str | None:
@@ -685,9 +687,9 @@ class FakeOpenAI:
         if extra_headers:
             headers.extend(extra_headers)
         rec.status = status
+        rec.outcome = "completed" if status < 400 else "error"  # before the client can read it
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
-        rec.outcome = "completed" if status < 400 else "error"
 
     async def _server_auth(self, send: Send, rec: RequestRecord) -> bool:
         return await self._check_key(send, rec, self.api_key)
@@ -840,6 +842,21 @@ class FakeOpenAI:
             return
         await self._guarded(receive, rec, self._respond(send, rec, body, behavior))
 
+    def _release_stream(self, rec: RequestRecord) -> None:
+        if rec.stream and not rec.released:
+            rec.released = True
+            self.active_streams -= 1
+
+    def _finish_stream(self, rec: RequestRecord) -> None:
+        """Count a stream as done *before* its last bytes leave.
+
+        A client that has read the final chunk then always sees the counters and the record already
+        updated; counting after the send raced with it (the client could read `[DONE]` before this
+        loop came back to the finished task)."""
+        rec.outcome = "completed"
+        self.completed_streams += 1
+        self._release_stream(rec)
+
     async def _guarded(self, receive: Receive, rec: RequestRecord, coro: Awaitable[None]) -> None:
         """Run the response coroutine, cancelling it when the client disconnects."""
 
@@ -857,8 +874,7 @@ class FakeOpenAI:
             await asyncio.wait({gen, disc}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._tasks.discard(gen)
-            if rec.stream:
-                self.active_streams -= 1
+            self._release_stream(rec)
             if not gen.done():
                 client_gone = True
                 gen.cancel()
@@ -902,9 +918,9 @@ class FakeOpenAI:
                 (b"content-type", b"application/json"),
                 (b"content-length", b"%d" % len(raw)),
             ]
+            rec.outcome = "completed"  # before the client can read it
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": raw})
-            rec.outcome = "completed"
             return
         model = rec.model or ""
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
@@ -1045,8 +1061,8 @@ class FakeOpenAI:
                 await send({"type": "http.response.body", "body": last * 16, "more_body": True})
                 rec.chunks_sent += 16
                 await asyncio.sleep(0)
-            await send({"type": "http.response.body", "body": b""})
             rec.outcome = "cut"
+            await send({"type": "http.response.body", "body": b""})
             return
         n = len(chunks)
         for idx in range(n + 1):
@@ -1062,13 +1078,13 @@ class FakeOpenAI:
                     return
             if b.output_filter_after == idx:
                 err = data_inspection_body(OUTPUT_INSPECTION_MESSAGE)
+                rec.outcome = "cut"
                 await send(
                     {
                         "type": "http.response.body",
                         "body": pending + b"data: " + _dumps(err) + b"\n\n",
                     }
                 )
-                rec.outcome = "cut"
                 return
             if b.cut_after == idx or (b.cut_after is not None and idx == n and b.cut_after > n):
                 rec.outcome = "cut"
@@ -1101,9 +1117,8 @@ class FakeOpenAI:
             )
             pending = b""
             rec.chunks_sent = idx + 1
+        self._finish_stream(rec)
         await send({"type": "http.response.body", "body": pending + final + usage_chunk + _DONE})
-        rec.outcome = "completed"
-        self.completed_streams += 1
 
 
 def _awkward(send: Any) -> Any:
