@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.browsing import PHONE, Tab, settled
+from tests.browser.browsing import DESKTOP, PHONE, Tab, settled
 from tests.fake_openai import FakeOpenAI
 from tests.image_samples import jpeg_with_gps, png_bytes
 from tests.servers import ThreadedServer
@@ -113,3 +113,58 @@ def test_vision_battle_on_a_phone(
     journey(tab, fake, tmp_path, "vision-375")
     width = tab.page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the page scrolls sideways ({width}px)"
+
+
+@pytest.mark.parametrize(
+    ("locale", "add", "not_image", "too_many", "remove"),
+    [
+        (
+            "en-US",
+            "Add images",
+            "notes.txt is not a PNG, JPEG, WebP or GIF image.",
+            "A prompt may carry at most 4 images.",
+            "Remove image 1",
+        ),
+        (
+            "zh-CN",
+            "添加图片",
+            "notes.txt 不是 PNG、JPEG、WebP 或 GIF 图片。",
+            "每个提示词最多可附带 4 张图片。",
+            "移除图片 1",
+        ),
+    ],
+)
+def test_image_messages_speak_the_page_language(
+    vision_arena: ThreadedServer,
+    browser: Browser,
+    tmp_path: Path,
+    locale: str,
+    add: str,
+    not_image: str,
+    too_many: str,
+    remove: str,
+) -> None:
+    """What the picker says about a file it refuses, and the thumbnails' labels, come in the
+    page's language (the script takes its words from the page)."""
+    tab = Tab.open(browser.new_context(viewport=DESKTOP, locale=locale), vision_arena.url)
+    page = tab.page
+    error = page.locator("[data-attach-error]").first
+
+    def choose(files: dict[str, bytes]) -> None:
+        paths = []
+        for name, data in files.items():
+            (tmp_path / name).write_bytes(data)
+            paths.append(str(tmp_path / name))
+        with page.expect_file_chooser() as chooser:
+            page.get_by_text(add).click()
+        chooser.value.set_files(paths)
+
+    choose({"notes.txt": b"plain words"})
+    expect(error).to_have_text(not_image)
+    choose({f"p{i}.png": png_bytes((10 + i, 10)) for i in range(5)})
+    expect(page.locator(".thumbs .thumb img")).to_have_count(4)
+    expect(error).to_have_text(too_many)
+    tab.screenshot(f"attach-messages-{locale}", of=page.locator("[data-attach]").first)
+    page.get_by_role("button", name=remove, exact=True).click()
+    expect(page.locator(".thumbs .thumb img")).to_have_count(3)
+    assert tab.console.errors == [] and tab.csp_violations() == []

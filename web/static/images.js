@@ -9,6 +9,22 @@
   const areaOf = (el) => el instanceof Element
     ? (el.closest("form") || el).querySelector("[data-attach]") : null;
 
+  // The words come from the page (data-say-*, in its language; see _attach.html), with {name}
+  // and {n} filled in here; English when a page has none.
+  const ENGLISH = {
+    sayType: "{name} is not a PNG, JPEG, WebP or GIF image.",
+    saySize: "{name} is larger than {mib} MiB.",
+    sayMany: "A prompt may carry at most {max} images.",
+    sayUnread: "{name} could not be read.",
+    sayUnnamed: "That file",
+    sayAlt: "Attached image {n}",
+    sayRemove: "Remove image {n}",
+  };
+  function words(area, key, values = {}) {
+    const text = area.dataset[key] || ENGLISH[key];
+    return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? values[name] : whole));
+  }
+
   function say(area, text) {
     const box = area.querySelector("[data-attach-error]");
     if (box) box.textContent = text;
@@ -18,16 +34,17 @@
     const thumbs = area.querySelector("[data-thumbs]");
     const max = Number(area.dataset.max || 4);
     const maxBytes = Number(area.dataset.maxBytes || 5242880);
+    const name = file.name || words(area, "sayUnnamed");
     if (!TYPES.includes(file.type)) {
-      say(area, `${file.name || "That file"} is not a PNG, JPEG, WebP or GIF image.`);
+      say(area, words(area, "sayType", { name }));
       return;
     }
     if (file.size > maxBytes) {
-      say(area, `${file.name || "That image"} is larger than ${(maxBytes / 1048576).toFixed(0)} MiB.`);
+      say(area, words(area, "saySize", { name, mib: (maxBytes / 1048576).toFixed(0) }));
       return;
     }
     if (thumbs.children.length >= max) {
-      say(area, `A prompt may carry at most ${max} images.`);
+      say(area, words(area, "sayMany", { max }));
       return;
     }
     const figure = document.createElement("figure");
@@ -38,7 +55,7 @@
       const n = [...thumbs.children].indexOf(figure) + 1;
       const img = document.createElement("img");
       img.src = reader.result;
-      img.alt = `Attached image ${n}`;
+      img.alt = words(area, "sayAlt", { n });
       const input = document.createElement("input");
       input.type = "hidden";
       input.name = "images";
@@ -47,11 +64,11 @@
       remove.type = "button";
       remove.className = "thumb-remove";
       remove.dataset.removeImage = "";
-      remove.setAttribute("aria-label", `Remove image ${n}`);
+      remove.setAttribute("aria-label", words(area, "sayRemove", { n }));
       remove.textContent = "×";
       figure.append(img, input, remove);
     };
-    reader.onerror = () => { figure.remove(); say(area, "That image could not be read."); };
+    reader.onerror = () => { figure.remove(); say(area, words(area, "sayUnread", { name })); };
     reader.readAsDataURL(file);
   }
 
