@@ -14,7 +14,7 @@ from openai import AsyncOpenAI
 from arena.core.rules import Timeouts
 from arena.store.endpoints import resolve_api_key
 from arena.store.tables import Endpoint
-from arena.upstream.client import CallParams, Delta, Finish, call_params, make_client
+from arena.upstream.client import CallParams, Delta, Finish, Message, call_params, make_client
 from arena.upstream.stream import stream_answer
 
 
@@ -48,7 +48,7 @@ class Callers:
         """How to call an endpoint."""
         return call_params(e, resolve_api_key(e, self.decrypt), self.default_max_tokens)
 
-    async def ask(self, e: Endpoint, messages: list[dict[str, str]]) -> Reply:
+    async def ask(self, e: Endpoint, messages: list[Message]) -> Reply:
         """The endpoint's whole reply to these messages; UpstreamError when it fails."""
         params = self.params(e)
         key = (params.base_url, params.api_key)

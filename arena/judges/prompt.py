@@ -3,12 +3,15 @@ conversation with both answers laid out as arena-hard-auto lays them out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
+from typing import NamedTuple
 
 from sqlalchemy import Engine
 
 from arena.store.engine import session_scope
 from arena.store.tables import Meta
+from arena.upstream.client import Message, UserContent, user_content
 
 PROMPT_KEY = "judge_prompt"
 MAX_PROMPT_CHARS = 20_000
@@ -48,29 +51,62 @@ def save_prompt(engine: Engine, text: str | None) -> str:
     return text
 
 
-def user_message(turns: list[tuple[str, str, str]]) -> str:
-    """The user prompt(s) and the two answers, as (prompt, answer shown as A, answer shown as B).
+class JudgedTurn(NamedTuple):
+    """One turn as a judge sees it: the prompt, both answers (in the battle's orientation) and the
+    data: URIs of the images the prompt carried."""
+
+    prompt: str
+    a: str
+    b: str
+    images: tuple[str, ...] = ()
+
+
+def _prompt(text: str, first: int, count: int) -> str:
+    """A user prompt, and which of the attached images it carried (numbered in sending order)."""
+    if not count:
+        return text
+    tags = " ".join(f"<image {k}>" for k in range(first, first + count))
+    return f"{text}\n\n[{tags}: attached below, in this order]"
+
+
+def user_message(turns: Sequence[tuple[str, str, str]], image_counts: Sequence[int] = ()) -> str:
+    """The user prompt(s) and the two answers, as (prompt, answer shown as A, answer shown as B);
+    `image_counts`: how many images each prompt carried (they follow the text, numbered).
 
     One turn is arena-hard's layout; several turns show each assistant's whole conversation."""
+    counts = list(image_counts) or [0] * len(turns)
+    firsts = [1 + sum(counts[:i]) for i in range(len(counts))]
+    prompts = [_prompt(t[0], f, n) for t, f, n in zip(turns, firsts, counts, strict=True)]
     if len(turns) == 1:
-        prompt, a, b = turns[0]
+        _, a, b = turns[0]
         return (
-            f"<|User Prompt|>\n{prompt}\n\n"
+            f"<|User Prompt|>\n{prompts[0]}\n\n"
             f"<|The Start of Assistant A's Answer|>\n{a}\n<|The End of Assistant A's Answer|>\n\n"
             f"<|The Start of Assistant B's Answer|>\n{b}\n<|The End of Assistant B's Answer|>"
         )
     parts: list[str] = []
     for side, index in (("A", 1), ("B", 2)):
         parts.append(f"<|The Start of Assistant {side}'s Conversation with User|>\n")
-        for turn in turns:
-            parts.append(f"### User:\n{turn[0]}\n\n### Assistant {side}:\n{turn[index]}\n")
+        for turn, prompt in zip(turns, prompts, strict=True):
+            parts.append(f"### User:\n{prompt}\n\n### Assistant {side}:\n{turn[index]}\n")
         parts.append(f"<|The End of Assistant {side}'s Conversation with User|>\n")
     return "\n".join(parts).strip()
 
 
-def judge_messages(
-    system: str, turns: list[tuple[str, str, str]], *, swapped: bool
-) -> list[dict[str, str]]:
-    """The messages of one judge call; `swapped` shows b's answers as Assistant A's."""
-    shown = [(p, b, a) if swapped else (p, a, b) for p, a, b in turns]
-    return [{"role": "system", "content": system}, {"role": "user", "content": user_message(shown)}]
+def judge_messages(system: str, turns: Sequence[JudgedTurn], *, swapped: bool) -> list[Message]:
+    """The messages of one judge call; `swapped` shows b's answers as Assistant A's. Images of
+    the prompts follow the text as image parts, numbered as the text names them."""
+    shown = [(t.prompt, t.b, t.a) if swapped else (t.prompt, t.a, t.b) for t in turns]
+    text = user_message(shown, [len(t.images) for t in turns])
+    images = [uri for t in turns for uri in t.images]
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": user_content(text, images)},
+    ]
+
+
+def shown_text(content: UserContent) -> str:
+    """The text of a message's content (a judgement records what the judge read, not images)."""
+    if isinstance(content, str):
+        return content
+    return "\n".join(str(p.get("text", "")) for p in content if p.get("type") == "text")

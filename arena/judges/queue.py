@@ -20,6 +20,7 @@ from sqlmodel import col
 from sqlmodel import select as sm_select
 
 from arena.store.engine import begin, session_scope
+from arena.store.images import with_images
 from arena.store.judge_tables import Judgement
 from arena.store.tables import Battle, Endpoint, utcnow
 
@@ -86,13 +87,13 @@ def enqueue_battles(engine: Engine, judges: list[Endpoint], limit: int = 200) ->
         done = select(col(Judgement.id)).where(
             col(Judgement.battle_id) == col(Battle.id), col(Judgement.judge_id) == j.id
         )
+        query = select(col(Battle.id), col(Battle.model_a_id), col(Battle.model_b_id)).where(
+            col(Battle.status).in_(FINISHED_BATTLE), ~done.exists()
+        )
+        if not j.vision:  # a judge that cannot see images is not asked about battles with some
+            query = query.where(~with_images(col(Battle.id)))
         with begin(engine) as conn:
-            battles = conn.execute(
-                select(col(Battle.id), col(Battle.model_a_id), col(Battle.model_b_id))
-                .where(col(Battle.status).in_(FINISHED_BATTLE), ~done.exists())
-                .order_by(col(Battle.created_at).desc())
-                .limit(limit)
-            ).all()
+            battles = conn.execute(query.order_by(col(Battle.created_at).desc()).limit(limit)).all()
         offered += insert_jobs(
             engine,
             (

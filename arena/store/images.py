@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert
+from sqlalchemy import Engine, Exists, delete, func, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -61,6 +61,17 @@ def save_images(session: Session, links: Sequence[tuple[int, Sequence[CleanImage
             for turn_id, imgs in links
             for pos, img in enumerate(imgs)
         ],
+    )
+
+
+def with_images(battle_id: Any) -> Exists:
+    """SQL: whether a turn of the battle whose id is `battle_id` (a column) carried images, by its
+    links, so a battle whose images retention deleted still counts as one with images."""
+    return (
+        select(TurnImage.turn_id)
+        .join(Turn, col(Turn.id) == col(TurnImage.turn_id))
+        .where(col(Turn.battle_id) == battle_id)
+        .exists()
     )
 
 

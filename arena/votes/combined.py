@@ -25,6 +25,8 @@ class _Options(Protocol):  # what this module reads of LeaderboardOptions (no im
     def category(self) -> str | None: ...
     @property
     def style_control(self) -> bool: ...
+    @property
+    def modality(self) -> str: ...
 
 
 def with_judges(
@@ -39,6 +41,8 @@ def with_judges(
     cols = judge_columns(engine)
     left_out["self_judged"] = cols.self_judged
     keep = np.isin(cols.a, ids) & np.isin(cols.b, ids)
+    # A battle with images ranks on the vision board only, as its human votes do.
+    keep &= cols.vision if opts.modality == "vision" else ~cols.vision
     if opts.category:
         keep &= np.array([opts.category in c for c in cols.categories], dtype=bool)
     w = np.where(cols.strong[keep], weights.strong, 1.0)

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
+from arena.store.images import with_images
 from arena.store.judge_tables import Judgement
 
 OUTCOME = {"model_a": 0, "model_b": 1, "tie": 2}
@@ -22,7 +23,8 @@ OUTCOME = {"model_a": 0, "model_b": 1, "tie": 2}
 @dataclass(frozen=True)
 class JudgeColumns:
     """Counted judgements: contestants (endpoint ids), outcome (0 a, 1 b, 2 tie), strength, judge,
-    categories and style features (n, 2, 4; NaN when missing)."""
+    categories, style features (n, 2, 4; NaN when missing) and whether the battle carried images
+    (its judgements rank on the vision board, as its votes do)."""
 
     a: NDArray[np.int64]
     b: NDArray[np.int64]
@@ -31,6 +33,7 @@ class JudgeColumns:
     judge: NDArray[np.int64]
     categories: list[list[str]]
     style: NDArray[np.float64]
+    vision: NDArray[np.bool_]
     self_judged: int  # verdicts left out because the judge was a contestant
 
 
@@ -44,6 +47,7 @@ def judge_columns(engine: Engine, *, judge_id: int | None = None) -> JudgeColumn
         col(Judgement.judge_id),
         col(Judgement.categories),
         col(Judgement.style),
+        with_images(col(Judgement.battle_id)),
     ).where(
         col(Judgement.status) == "done",
         col(Judgement.outcome).is_not(None),
@@ -68,5 +72,6 @@ def judge_columns(engine: Engine, *, judge_id: int | None = None) -> JudgeColumn
         judge=np.fromiter((r[4] for r in rows), np.int64, n),
         categories=[list(r[5] or []) for r in rows],
         style=style,
+        vision=np.fromiter((bool(r[7]) for r in rows), np.bool_, n),
         self_judged=len(own),
     )
