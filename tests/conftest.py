@@ -252,3 +252,10 @@ def engine(database_url: str) -> Iterator[Any]:
     """A migrated database holding the endpoints alpha and beta."""
     with migrated_engine(database_url) as eng:
         yield eng
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Any]:
+    """A migrated database with no endpoints (the judge tests add their own)."""
+    with migrated_engine(database_url, names=()) as eng:
+        yield eng

@@ -4,17 +4,14 @@ rank on the board of the battle's modality, as the battle's votes do."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, select
 
 from arena.core.rules import ImageRules
 from arena.images.clean import clean_image
 from arena.judges.queue import battle_subject, insert_jobs, job
-from arena.store.engine import make_engine, migrate
 from arena.store.images import save_images
 from arena.store.tables import Endpoint, Image, Turn, Vote
 from arena.votes.board import compute_payload
@@ -25,14 +22,6 @@ from tests.image_samples import png_bytes
 from tests.judging import add_battle, judge_all, judgements
 
 CONFIG = RankingConfig(min_battles=0, hygiene=HygieneRules(False, 20, False))
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    migrate(eng)
-    yield eng
-    eng.dispose()
 
 
 def endpoints(engine: Engine, base_url: str) -> dict[str, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,21 +9,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from arena.judges.verdicts import LABELS, last_label, verdict
-from arena.store.engine import make_engine, migrate
 from arena.store.tables import Battle, Endpoint
 from arena.votes.board import compute_payload
 from arena.votes.board_options import LeaderboardOptions, RankingConfig
 from arena.votes.hygiene import HygieneRules
 from tests.fake_openai import Behavior, FakeOpenAI
 from tests.judging import FAST, add_battle, add_endpoints, judge_all, judgements
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    migrate(eng)
-    yield eng
-    eng.dispose()
 
 
 def shown_a(messages: list[dict[str, Any]]) -> str:

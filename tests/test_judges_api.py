@@ -17,7 +17,7 @@ from arena.store.tables import Endpoint
 from tests.conftest import MODELS, read_events
 from tests.fake_openai import Behavior, FakeOpenAI
 from tests.judging import add_battle, add_endpoints, judge_all, judgements
-from tests.test_judges import db, prefers  # noqa: F401  (the `db` fixture)
+from tests.test_judges import prefers
 
 ADMIN = {"Authorization": "Bearer test-admin-token-0123"}
 
@@ -161,7 +161,7 @@ def test_the_judge_flag_and_the_judge_prompt(arena_server: Any, fake: FakeOpenAI
         assert current_prompt(engine) == default_prompt()
 
 
-def test_consistency_agreement_and_kappa_on_known_cases(db: Any, fake: FakeOpenAI) -> None:  # noqa: F811
+def test_consistency_agreement_and_kappa_on_known_cases(db: Any, fake: FakeOpenAI) -> None:
     ids = add_endpoints(db, fake.base_url, alpha=False, beta=False, gamma=False, judge=True)
     a, b, g = ids["alpha"], ids["beta"], ids["gamma"]
 

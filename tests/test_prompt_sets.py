@@ -10,27 +10,17 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from arena.judges.promptsets import import_set, parse_prompts
-from arena.store.engine import make_engine, migrate
 from arena.store.judge_tables import Judgement, PromptAnswer
 from tests.fake_openai import Behavior, FakeOpenAI
 from tests.judging import add_endpoints
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Engine]:
-    eng = make_engine(database_url)
-    migrate(eng)
-    yield eng
-    eng.dispose()
 
 
 def test_parse_prompts() -> None:

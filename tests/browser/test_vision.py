@@ -40,13 +40,16 @@ def paste_image(page: Page, png: bytes) -> None:
     )
 
 
-def choose_files(page: Page, tmp_path: Path, files: dict[str, bytes]) -> None:
+def choose_files(
+    page: Page, tmp_path: Path, files: dict[str, bytes], add: str = "Add images"
+) -> None:
+    """Choose these files in the picker opened by the button labelled `add`."""
     paths = []
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
         paths.append(str(tmp_path / name))
     with page.expect_file_chooser() as chooser:
-        page.get_by_text("Add images").click()
+        page.get_by_text(add).click()
     chooser.value.set_files(paths)
 
 
@@ -149,19 +152,9 @@ def test_image_messages_speak_the_page_language(
     tab = Tab.open(browser.new_context(viewport=DESKTOP, locale=locale), vision_arena.url)
     page = tab.page
     error = page.locator("[data-attach-error]").first
-
-    def choose(files: dict[str, bytes]) -> None:
-        paths = []
-        for name, data in files.items():
-            (tmp_path / name).write_bytes(data)
-            paths.append(str(tmp_path / name))
-        with page.expect_file_chooser() as chooser:
-            page.get_by_text(add).click()
-        chooser.value.set_files(paths)
-
-    choose({"notes.txt": b"plain words"})
+    choose_files(page, tmp_path, {"notes.txt": b"plain words"}, add)
     expect(error).to_have_text(not_image)
-    choose({f"p{i}.png": png_bytes((10 + i, 10)) for i in range(5)})
+    choose_files(page, tmp_path, {f"p{i}.png": png_bytes((10 + i, 10)) for i in range(5)}, add)
     expect(page.locator(".thumbs .thumb img")).to_have_count(4)
     expect(error).to_have_text(too_many)
     tab.screenshot(f"attach-messages-{locale}", of=page.locator("[data-attach]").first)
