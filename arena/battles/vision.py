@@ -8,8 +8,8 @@ from sqlmodel import Session, col, select
 
 from arena.core.errors import BattleError
 from arena.images.clean import data_uri
-from arena.store.images import image_data, turn_image_refs
-from arena.store.tables import Endpoint, Turn, TurnImage
+from arena.store.images import image_data, turn_image_refs, with_images
+from arena.store.tables import Endpoint, Turn
 from arena.upstream.client import UserContent, user_content
 
 NO_MODELS = (
@@ -48,10 +48,4 @@ def turn_contents(session: Session, turns: Sequence[Turn]) -> dict[int, UserCont
 
 def battle_modality(session: Session, battle_id: str) -> str:
     """ "vision" when a turn of the battle carried images, else "text" (its leaderboard)."""
-    found = session.exec(
-        select(TurnImage.turn_id)
-        .join(Turn, col(Turn.id) == col(TurnImage.turn_id))
-        .where(col(Turn.battle_id) == battle_id)
-        .limit(1)
-    ).first()
-    return "text" if found is None else "vision"
+    return "vision" if session.scalar(select(with_images(battle_id))) else "text"
